@@ -1,0 +1,97 @@
+/**
+ * The asyncio flavour: payloads are functions that return a value or a promise. Each runs in
+ * a {@link CancelScope}, so `currentSignal()` inside it gives the signal the runtime aborts when
+ * the payload must stop; an `AbortError` after that abort is a cancellation, not a failure.
+ */
+import {
+  CancelScope,
+  cancelled,
+  defineFlavour,
+  registerFlavour,
+  type FlavourRunner,
+  type PayloadTypes,
+  type RunContext,
+} from '@cobald/kernel';
+import { version } from './version.js';
+
+/** The payload types of the asyncio flavour: any function; its result is awaited. */
+export interface AsyncioTypes extends PayloadTypes {
+  readonly payload: (...args: any[]) => unknown;
+  readonly args: this['input'] extends (...args: infer A) => unknown ? A : never;
+  readonly result: this['input'] extends (...args: any[]) => infer R ? Awaited<R> : never;
+}
+
+type AsyncioPayload = AsyncioTypes['payload'];
+
+class AsyncioRunner implements FlavourRunner<AsyncioTypes> {
+  readonly #running = new Set<CancelScope>();
+  #closing: DOMException | undefined;
+
+  run(payload: AsyncioPayload, args: readonly unknown[], context: RunContext): Promise<unknown> {
+    if (this.#closing) return Promise.reject(cancelled(context, this.#closing));
+    const scope = new CancelScope();
+    this.#running.add(scope);
+    let result: unknown;
+    try {
+      result = scope.run(payload, args);
+    } catch (error) {
+      this.#running.delete(scope);
+      return Promise.reject(error);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.#running.delete(scope);
+        return value;
+      },
+      (error: unknown) => {
+        this.#running.delete(scope);
+        throw scope.cancelled && isAbort(error, this.#closing) ? cancelled(context, error) : error;
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#closing ??= new DOMException('the runtime is shutting down', 'AbortError');
+    for (const scope of this.#running) scope.cancel(this.#closing);
+  }
+}
+
+function isAbort(error: unknown, reason: unknown): boolean {
+  return error === reason || (error instanceof Error && error.name === 'AbortError');
+}
+
+/**
+ * The asyncio flavour. Importing this package registers it, so `{ flavour: 'asyncio' }` works
+ * too. On shutdown each payload's signal aborts; payloads get the runner's grace period to
+ * settle, then they are abandoned and logged.
+ *
+ * @example
+ * import { runtime, currentSignal } from '@cobald/kernel';
+ * import { asyncio } from '@cobald/flavour-asyncio';
+ *
+ * const body = await runtime.execute(
+ *   async (url: string) => (await fetch(url, { signal: currentSignal() })).text(),
+ *   { flavour: asyncio, args: ['http://localhost:8080/'] },
+ * );
+ */
+export const asyncio = defineFlavour<AsyncioTypes>({
+  name: 'asyncio',
+  version,
+  kernel: '^0.1.0',
+  validate(payload) {
+    if (typeof payload !== 'function') {
+      throw new TypeError(
+        `an asyncio payload is a function (sync or async), got ${payload === null ? 'null' : typeof payload}`,
+      );
+    }
+  },
+  createRunner: () => new AsyncioRunner(),
+});
+
+registerFlavour(asyncio);
+
+declare module '@cobald/kernel' {
+  interface KnownFlavours {
+    asyncio: typeof asyncio;
+  }
+}

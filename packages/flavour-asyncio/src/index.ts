@@ -1,0 +1,1 @@
+export { asyncio, type AsyncioTypes } from './asyncio.js';

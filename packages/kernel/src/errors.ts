@@ -1,0 +1,142 @@
+/**
+ * The errors of the kernel. Each has a stable `name`, so code can tell them apart even across
+ * two copies of the kernel in one process, and a message that says what to do.
+ */
+import { inspect } from 'node:util';
+
+/** What an error knows about the payload it concerns. */
+export interface PayloadInfo {
+  /** Unique within the process, in order of creation. */
+  readonly id: number;
+  /** The payload's name: the one given in the options, or the function's or class's name. */
+  readonly name: string;
+  /** The name of the payload's flavour. */
+  readonly flavour: string;
+}
+
+const describe = (p: PayloadInfo): string => `payload '${p.name}' (${p.flavour}, #${p.id})`;
+
+/**
+ * An adopted payload returned a value. Adopted payloads have no parent to receive it, so the
+ * runtime treats the value as an error, just as it treats an exception.
+ *
+ * @example
+ * runner.adopt(() => 42, { flavour: asyncio });
+ * await runner.accept().catch((err) => err.cause); // OrphanedReturn: payload 'anonymous' … returned 42
+ */
+export class OrphanedReturn extends Error {
+  override readonly name = 'OrphanedReturn';
+  constructor(
+    readonly payload: PayloadInfo,
+    readonly value: unknown,
+  ) {
+    super(
+      `${describe(payload)} returned ${formatValue(value)}, but an adopted payload has no parent ` +
+        `to receive a value: return undefined, or run it with execute() to get its result`,
+    );
+  }
+}
+
+/**
+ * The reason `accept()` rejects: an adopted payload failed (its error is `cause`) or returned
+ * a value (`cause` is an {@link OrphanedReturn}), so the runtime stopped everything.
+ */
+export class PayloadFailure extends Error {
+  override readonly name = 'PayloadFailure';
+  constructor(
+    readonly payload: PayloadInfo,
+    cause: unknown,
+  ) {
+    super(`${describe(payload)} failed, so the runtime stopped: ${causeMessage(cause)}`, { cause });
+  }
+}
+
+/**
+ * A payload was stopped because its runner shut down. `execute()` rejects with it when the
+ * runtime stops under a running payload; for adopted payloads it is not a failure.
+ */
+export class PayloadCancelled extends Error {
+  override readonly name = 'PayloadCancelled';
+  constructor(
+    readonly payload: PayloadInfo,
+    cause?: unknown,
+  ) {
+    super(`${describe(payload)} was cancelled because the runtime is shutting down`, { cause });
+  }
+}
+// Marks cancellations across copies of the kernel, where `instanceof` does not work.
+const cancelledKey = Symbol.for('@cobald/kernel/cancelled');
+Object.defineProperty(PayloadCancelled.prototype, cancelledKey, { value: true });
+
+/** Whether `error` reports a cancellation by the runtime rather than a failure. */
+export function isCancellation(error: unknown): error is PayloadCancelled {
+  return typeof error === 'object' && error !== null && cancelledKey in error;
+}
+
+/** `execute()` was called while no `accept()` is running. */
+export class RunnerNotAccepting extends Error {
+  override readonly name = 'RunnerNotAccepting';
+  constructor() {
+    super(
+      'execute() needs a runner that accepts work: call runner.accept() first ' +
+        '(adopt() may come before accept(); its payloads are queued until then)',
+    );
+  }
+}
+
+/** `adopt()` or `execute()` was called while the runner shuts down. */
+export class RunnerStopping extends Error {
+  override readonly name = 'RunnerStopping';
+  constructor(method: 'adopt' | 'execute', payloadName: string) {
+    super(`${method}() of payload '${payloadName}' was refused: the runner is shutting down`);
+  }
+}
+
+/** A second `accept()` while a runner of this process already accepts. */
+export class AlreadyAccepting extends Error {
+  override readonly name = 'AlreadyAccepting';
+  constructor(same: boolean) {
+    super(
+      same
+        ? 'accept() is already running on this runner; await it instead of calling it again'
+        : 'another ServiceRunner already accepts in this process: only one may run at a time, ' +
+            'shut it down first',
+    );
+  }
+}
+
+/** A flavour was named that is not registered. */
+export class UnknownFlavour extends Error {
+  override readonly name = 'UnknownFlavour';
+  constructor(
+    readonly flavour: string,
+    known: readonly string[],
+  ) {
+    super(
+      `unknown flavour '${flavour}': import its package (for example '${packageOf(flavour)}') ` +
+        `so that it registers, or pass the flavour object itself` +
+        (known.length ? ` (registered: ${known.join(', ')})` : ' (none is registered)'),
+    );
+  }
+}
+
+/** The npm package that holds a flavour, by the naming convention of flavour packages. */
+export function packageOf(flavour: string): string {
+  if (flavour.startsWith('@')) {
+    const [scope, name] = flavour.split('/');
+    return `${scope}/cobald-flavour-${name}`;
+  }
+  return ['asyncio', 'trio', 'threading'].includes(flavour)
+    ? `@cobald/flavour-${flavour}`
+    : `cobald-flavour-${flavour}`;
+}
+
+export function formatValue(value: unknown): string {
+  const text = inspect(value, { depth: 1, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 });
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function causeMessage(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return `non-Error value thrown: ${formatValue(cause)}`;
+}

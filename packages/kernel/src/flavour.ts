@@ -1,0 +1,174 @@
+/**
+ * The contract between the kernel and a flavour. A flavour is a plain object made with
+ * {@link defineFlavour}; for each accepting {@link ServiceRunner} it creates one
+ * {@link FlavourRunner}, which runs that runner's payloads of the flavour by its own mechanism
+ * (promises, Effection, worker threads, …) and reports each outcome by settling a promise.
+ * The built-in flavours use nothing but this file's exports.
+ */
+import type { Logger } from './logger.js';
+import type { PayloadInfo } from './errors.js';
+import { PayloadCancelled } from './errors.js';
+
+/**
+ * The payload types of a flavour, as a type-level function: the kernel fills in `input` with
+ * the payload given to `adopt`/`execute`, and reads `args` and `result` off it. This lets
+ * `execute()` infer its result type and reject payloads of the wrong kind at compile time.
+ *
+ * @example
+ * interface PromiseTypes extends PayloadTypes {
+ *   readonly payload: (...args: any[]) => unknown;
+ *   readonly args: this['input'] extends (...args: infer A) => unknown ? A : never;
+ *   readonly result: this['input'] extends (...args: any[]) => infer R ? Awaited<R> : never;
+ * }
+ */
+export interface PayloadTypes {
+  /** What the flavour accepts as a payload. */
+  readonly payload: unknown;
+  /** Set by the kernel to the payload's own type; do not set it. */
+  readonly input: unknown;
+  /** The arguments the payload takes, computed from `input`. */
+  readonly args: readonly unknown[];
+  /** What running the payload yields, computed from `input`. */
+  readonly result: unknown;
+}
+
+/** The arguments of payload `P` under the types `T`. */
+export type ArgsOf<T extends PayloadTypes, P> = (T & { readonly input: P })['args'];
+/** The result of payload `P` under the types `T`. */
+export type ResultOf<T extends PayloadTypes, P> = (T & { readonly input: P })['result'];
+
+/** Whether a payload is run by `adopt` (no parent) or by `execute` (a caller awaits it). */
+export type RunKind = 'adopt' | 'execute';
+
+/** What a flavour runner knows about one payload it runs. */
+export interface RunContext extends PayloadInfo {
+  readonly kind: RunKind;
+}
+
+/** Options of a service, as given to the `@service(…)` decorator. */
+export interface ServiceOptions {
+  /** The flavour to run the service's `run()` in: a flavour object or a registered name. */
+  readonly flavour: Flavour | string;
+  /** The name of the service's node; by default `ClassName.run`. */
+  readonly name?: string;
+  /** Options particular to a flavour (for example `module` for threading). */
+  readonly [option: string]: unknown;
+}
+
+/** What the kernel gives a flavour when it creates a runner. */
+export interface FlavourHost {
+  /** The runner's logger. */
+  readonly logger: Logger;
+  /** How long, in milliseconds, payloads get to stop after cancellation before they are abandoned. */
+  readonly gracePeriod: number;
+  /** The options given for this flavour: `new ServiceRunner({ flavours: { [name]: options } })`. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Runs the payloads of one flavour for one accepting runner.
+ *
+ * Contract:
+ * - `run()` settles exactly once: with the payload's result, or with its error. A payload that
+ *   was stopped by `close()` settles with {@link cancelled | cancelled(context)} (or any error
+ *   for which `isCancellation()` holds): that is a cancellation, not a failure.
+ * - `close()` stops everything the runner runs, as gracefully as the mechanism allows, and
+ *   resolves once its resources are released. The kernel waits for every `run()` to settle
+ *   for at most its grace period, then abandons the rest: `close()` must not wait forever on a
+ *   payload either.
+ * - After `close()`, the runner is not used again.
+ */
+export interface FlavourRunner<T extends PayloadTypes = PayloadTypes> {
+  /** Prepare to run payloads; the kernel awaits it before the first `run()`. */
+  start?(): void | Promise<void>;
+  /** Run one payload to completion. */
+  run(payload: T['payload'], args: readonly unknown[], context: RunContext): Promise<unknown>;
+  /** Stop every payload and release all resources. */
+  close(): Promise<void>;
+}
+
+const flavourBrand = Symbol.for('@cobald/kernel/flavour');
+
+/** What a flavour package defines; {@link defineFlavour} turns it into a {@link Flavour}. */
+export interface FlavourSpec<T extends PayloadTypes = PayloadTypes> {
+  /** The name under which the flavour registers, such as `'asyncio'`. */
+  readonly name: string;
+  /** The version of the flavour package. */
+  readonly version: string;
+  /** The versions of `@cobald/kernel` the flavour works with, as a semver range. */
+  readonly kernel: string;
+  /** Throw a `TypeError` that says what is expected when `payload` cannot be run. */
+  validate(payload: unknown): void;
+  /** The name of a payload for logs and errors; by default the function's name. */
+  nameOf?(payload: T['payload']): string;
+  /** Make the runner for one accepting `ServiceRunner`. */
+  createRunner(host: FlavourHost): FlavourRunner<T>;
+  /**
+   * Turn a service instance into the payload that runs its `run()`. Without it, the payload is
+   * `() => instance.run()`.
+   */
+  bindService?(instance: { run(): unknown }, options: ServiceOptions): T['payload'];
+}
+
+/**
+ * A flavour: the object a flavour package exports and users pass as `{ flavour }`.
+ * `T` carries the flavour's payload types for type inference only.
+ */
+export interface Flavour<T extends PayloadTypes = PayloadTypes> extends FlavourSpec<T> {
+  readonly [flavourBrand]: true;
+  /** Type-level only: never set at run time. */
+  readonly types?: T;
+}
+
+/**
+ * Make a flavour from its spec: brand it, so that every copy of the kernel recognises it, and
+ * freeze it.
+ *
+ * @example
+ * export const inline = defineFlavour<InlineTypes>({
+ *   name: 'inline', version: '1.0.0', kernel: '^0.1.0',
+ *   validate(payload) { if (typeof payload !== 'function') throw new TypeError('inline payloads are functions'); },
+ *   createRunner: () => ({ run: async (payload, args) => payload(...args), close: async () => {} }),
+ * });
+ */
+export function defineFlavour<T extends PayloadTypes>(spec: FlavourSpec<T>): Flavour<T> {
+  for (const key of ['name', 'version', 'kernel'] as const) {
+    if (typeof spec[key] !== 'string' || spec[key] === '') {
+      throw new TypeError(`a flavour needs a non-empty string '${key}'`);
+    }
+  }
+  for (const key of ['validate', 'createRunner'] as const) {
+    if (typeof spec[key] !== 'function') throw new TypeError(`flavour '${spec.name}' needs a function '${key}'`);
+  }
+  return Object.freeze({ ...spec, [flavourBrand]: true as const });
+}
+
+/** Whether `value` is a flavour made by `defineFlavour` of any copy of the kernel. */
+export function isFlavour(value: unknown): value is Flavour {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[flavourBrand] === true;
+}
+
+/**
+ * The error a runner settles a payload with when `close()` stopped it.
+ *
+ * @example
+ * signal.addEventListener('abort', () => reject(cancelled(context, signal.reason)));
+ */
+export function cancelled(context: PayloadInfo, cause?: unknown): PayloadCancelled {
+  return new PayloadCancelled({ id: context.id, name: context.name, flavour: context.flavour }, cause);
+}
+
+/**
+ * The flavours known by name, for typing `{ flavour: 'name' }`. Flavour packages add
+ * themselves by declaration merging:
+ *
+ * @example
+ * declare module '@cobald/kernel' {
+ *   interface KnownFlavours { asyncio: typeof asyncio }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface KnownFlavours {}
+
+/** The payload types of a flavour. */
+export type TypesOf<F> = F extends Flavour<infer T> ? T : PayloadTypes;

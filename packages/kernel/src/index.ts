@@ -1,0 +1,34 @@
+export { ServiceRunner, type ServiceRunnerOptions, type RunOptions } from './service-runner.js';
+export { runtime } from './runtime.js';
+export { service, type ServiceClass } from './service.js';
+export { currentSignal, CancelScope } from './cancellation.js';
+export {
+  defineFlavour,
+  isFlavour,
+  cancelled,
+  type Flavour,
+  type FlavourSpec,
+  type FlavourRunner,
+  type FlavourHost,
+  type RunContext,
+  type RunKind,
+  type PayloadTypes,
+  type ArgsOf,
+  type ResultOf,
+  type TypesOf,
+  type KnownFlavours,
+  type ServiceOptions,
+} from './flavour.js';
+export { registerFlavour, registeredFlavours, resolveFlavour } from './registry.js';
+export {
+  OrphanedReturn,
+  PayloadFailure,
+  PayloadCancelled,
+  RunnerNotAccepting,
+  RunnerStopping,
+  AlreadyAccepting,
+  UnknownFlavour,
+  isCancellation,
+  type PayloadInfo,
+} from './errors.js';
+export { warningLogger, silentLogger, type Logger } from './logger.js';

@@ -1,0 +1,283 @@
+/**
+ * `ServiceRunner`: the daemon runtime. It queues payloads adopted before `accept()`, runs them
+ * and the services once it accepts, hands `execute()` results back, and stops everything when
+ * asked to or when an adopted payload fails.
+ */
+import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping } from './errors.js';
+import type { ArgsOf, Flavour, KnownFlavours, PayloadTypes, ResultOf, TypesOf } from './flavour.js';
+import { warningLogger, type Logger } from './logger.js';
+import {
+  claimAcceptor,
+  releaseAcceptor,
+  resolveFlavour,
+  startWaitingServices,
+  type Acceptor,
+  type ServiceRecord,
+} from './registry.js';
+import { Session } from './session.js';
+import { nextPayloadId } from './supervisor.js';
+import { forceExit, trapShutdownSignals, type ShutdownSignal } from './signals.js';
+
+/** Options of a {@link ServiceRunner}. */
+export interface ServiceRunnerOptions {
+  /**
+   * Milliseconds that payloads get to stop once cancelled before they are abandoned (asyncio
+   * payloads that ignore their signal, trio `finally` blocks that hang). Default 3000.
+   */
+  readonly gracePeriod?: number;
+  /** Shut down gracefully on SIGINT and SIGTERM while accepting. Default true; turn off when embedding. */
+  readonly handleSignals?: boolean;
+  /** Where the runner reports what it does; pino's shape. Default: warnings and errors as process warnings. */
+  readonly logger?: Logger;
+  /** Options per flavour name, handed to that flavour's runner, e.g. `{ threading: { maxWorkers: 4 } }`. */
+  readonly flavours?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/** How to run one payload. */
+export interface RunOptions<F, Args> {
+  /** The flavour: the object a flavour package exports, or a registered flavour's name. */
+  readonly flavour: F;
+  /** The payload's arguments. */
+  readonly args?: Args;
+  /** A name for logs and errors; by default the payload's own name. */
+  readonly name?: string;
+}
+
+interface Queued {
+  readonly flavour: Flavour;
+  readonly payload: unknown;
+  readonly args: readonly unknown[];
+  readonly name: string;
+}
+
+const defaultGracePeriod = 3000;
+
+/**
+ * The runtime: adopt background payloads, execute payloads for their result, run services.
+ * `runtime` is the process-wide instance; make your own for tests or embedding.
+ *
+ * @example
+ * import { ServiceRunner } from '@cobald/kernel';
+ * import { asyncio } from '@cobald/flavour-asyncio';
+ *
+ * const runner = new ServiceRunner({ handleSignals: false });
+ * runner.adopt(async () => { console.log('in the background'); }, { flavour: asyncio });
+ * const accepting = runner.accept();
+ * console.log(await runner.execute(async (a: number, b: number) => a + b, { flavour: asyncio, args: [1, 2] }));
+ * await runner.shutdown();
+ * await accepting;
+ */
+export class ServiceRunner implements Acceptor {
+  readonly #options: Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
+  #queue: Queued[] = [];
+  #session: Session | undefined;
+
+  constructor(options: ServiceRunnerOptions = {}) {
+    checkOptions(options);
+    this.#options = {
+      gracePeriod: options.gracePeriod ?? defaultGracePeriod,
+      handleSignals: options.handleSignals ?? true,
+      logger: options.logger ?? warningLogger,
+      flavours: options.flavours,
+    };
+  }
+
+  /** Whether the runner accepts work: `accept()` has started it and it is not stopping. */
+  get running(): boolean {
+    return this.#session?.state === 'running';
+  }
+
+  /**
+   * Run `payload` in the background. It has no parent: if it fails or returns anything but
+   * `undefined`, the runner stops everything and `accept()` rejects with a `PayloadFailure`.
+   * Before `accept()`, payloads are queued and start when it does.
+   *
+   * @throws TypeError for a payload its flavour cannot run, an unknown flavour or bad options.
+   * @throws RunnerStopping while the runner shuts down.
+   *
+   * @example
+   * runtime.adopt(function* watch(interval: number) { while (true) yield* sleep(interval); },
+   *   { flavour: trio, args: [1000] });
+   */
+  adopt<T extends PayloadTypes, P extends T['payload']>(payload: P, options: RunOptions<Flavour<T>, ArgsOf<T, P>>): void;
+  adopt<K extends keyof KnownFlavours, P extends TypesOf<KnownFlavours[K]>['payload']>(
+    payload: P,
+    options: RunOptions<K, ArgsOf<TypesOf<KnownFlavours[K]>, P>>,
+  ): void;
+  adopt(payload: unknown, options: RunOptions<string, readonly unknown[]>): void;
+  adopt(payload: unknown, options: RunOptions<Flavour | string, readonly unknown[]>): void {
+    const item = prepare(payload, options);
+    const session = this.#session;
+    if (!session || session.state === 'starting') {
+      if (session?.stopping) throw new RunnerStopping('adopt', item.name);
+      this.#queue.push(item);
+    } else if (session.state === 'stopping' || session.stopping) {
+      throw new RunnerStopping('adopt', item.name);
+    } else {
+      launch(session, item);
+    }
+  }
+
+  /**
+   * Run `payload` and return its result, or reject with its error. It never stops the runner.
+   * Call it while the runner accepts; right after `accept()` it waits until the runner is ready.
+   *
+   * @throws RunnerNotAccepting before `accept()`; RunnerStopping while it shuts down;
+   *   PayloadCancelled when the runner stops under the payload.
+   *
+   * @example
+   * const sum = await runtime.execute((a: number, b: number) => a + b, { flavour: threading, args: [1, 2] });
+   */
+  execute<T extends PayloadTypes, P extends T['payload']>(
+    payload: P,
+    options: RunOptions<Flavour<T>, ArgsOf<T, P>>,
+  ): Promise<ResultOf<T, P>>;
+  execute<K extends keyof KnownFlavours, P extends TypesOf<KnownFlavours[K]>['payload']>(
+    payload: P,
+    options: RunOptions<K, ArgsOf<TypesOf<KnownFlavours[K]>, P>>,
+  ): Promise<ResultOf<TypesOf<KnownFlavours[K]>, P>>;
+  execute(payload: unknown, options: RunOptions<string, readonly unknown[]>): Promise<unknown>;
+  async execute(payload: unknown, options: RunOptions<Flavour | string, readonly unknown[]>): Promise<unknown> {
+    const item = prepare(payload, options);
+    const session = this.#session;
+    if (!session) throw new RunnerNotAccepting();
+    if (session.state === 'starting') await session.prepare(item.flavour);
+    if (session.stopping) throw new RunnerStopping('execute', item.name);
+    const node = session.supervisor.add(item.name, item.flavour.name, 'execute');
+    try {
+      return await session.run(item.flavour, item.payload, item.args, node);
+    } finally {
+      session.supervisor.remove(node);
+    }
+  }
+
+  /**
+   * Start running: queued payloads and waiting services start, and the runner accepts work
+   * until `shutdown()`, a shutdown signal, or a failure of an adopted payload. Resolves after a
+   * graceful stop; rejects with a `PayloadFailure` whose `cause` is what the payload threw (or
+   * an `OrphanedReturn`). Only one runner of the process accepts at a time.
+   *
+   * @example
+   * process.exitCode = await runtime.accept().then(() => 0, (err) => { console.error(err); return 1; });
+   */
+  async accept(): Promise<void> {
+    if (this.#session) throw new AlreadyAccepting(true);
+    if (claimAcceptor(this)) throw new AlreadyAccepting(false);
+    const session = new Session({
+      logger: this.#options.logger,
+      gracePeriod: this.#options.gracePeriod,
+      flavourOptions: this.#options.flavours ?? {},
+    });
+    this.#session = session;
+    const untrap = this.#options.handleSignals ? trapShutdownSignals((signal) => this.#onSignal(signal)) : undefined;
+    try {
+      await this.#start(session);
+      await session.stopRequested;
+      await session.stop();
+    } finally {
+      untrap?.();
+      this.#session = undefined;
+      releaseAcceptor(this);
+      session.end();
+    }
+    if (session.supervisor.failure) throw session.supervisor.failure;
+  }
+
+  /**
+   * Stop gracefully: every payload is cancelled as its flavour allows, and `accept()`
+   * resolves (or rejects, if a payload failed). Resolves once everything has stopped; calling
+   * it again, concurrently, or while the runner is not accepting is harmless.
+   */
+  async shutdown(): Promise<void> {
+    const session = this.#session;
+    if (!session) return;
+    session.requestStop();
+    await session.stopped;
+  }
+
+  /** @internal Called by the registry for a service instance while this runner accepts. */
+  startService(instance: object, record: ServiceRecord): void {
+    const session = this.#session;
+    let item: Queued;
+    try {
+      item = serviceItem(instance, record);
+    } catch (error) {
+      const info = { id: nextPayloadId(), name: record.name, flavour: typeof record.flavour === 'string' ? record.flavour : record.flavour.name };
+      if (session) session.supervisor.fail(info, error);
+      else this.#options.logger.error({ err: error, payload: info }, `service '${record.name}' cannot start`);
+      return;
+    }
+    if (session && session.state === 'running' && !session.stopping) launch(session, item);
+    else this.#queue.push(item);
+  }
+
+  async #start(session: Session): Promise<void> {
+    startWaitingServices(this);
+    // Start every runner the queue needs before the first payload runs, so that `execute()`
+    // waiting on a starting runner sees them all ready.
+    const flavours = new Set(this.#queue.map((item) => item.flavour));
+    await Promise.all([...flavours].map((flavour) => session.prepare(flavour).catch(() => {})));
+    session.state = 'running';
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const item of queue) launch(session, item);
+  }
+
+  #onSignal(signal: ShutdownSignal): void {
+    const session = this.#session;
+    if (!session) return;
+    if (session.stopping) {
+      this.#options.logger.error({ signal }, `${signal} during shutdown: forcing exit`);
+      forceExit(signal);
+    }
+    this.#options.logger.info({ signal }, `${signal}: shutting down gracefully`);
+    session.requestStop();
+  }
+}
+
+function launch(session: Session, item: Queued): void {
+  const node = session.supervisor.add(item.name, item.flavour.name, 'adopt');
+  session.supervisor.watch(node, session.run(item.flavour, item.payload, item.args, node));
+}
+
+function prepare(payload: unknown, options: RunOptions<unknown, unknown> | undefined): Queued {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError("the options are required and must be an object: { flavour, args?, name? }");
+  }
+  const flavour = resolveFlavour(options.flavour);
+  flavour.validate(payload);
+  const { args = [], name } = options;
+  if (!Array.isArray(args)) throw new TypeError(`'args' must be an array, got ${typeof args}`);
+  if (name !== undefined && typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);
+  return { flavour, payload, args, name: name ?? flavour.nameOf?.(payload) ?? functionName(payload) };
+}
+
+function serviceItem(instance: object, record: ServiceRecord): Queued {
+  const flavour = resolveFlavour(record.flavour);
+  const service = instance as { run(): unknown };
+  const payload = flavour.bindService ? flavour.bindService(service, { ...record.options, flavour }) : () => service.run();
+  return { flavour, payload, args: [], name: record.name };
+}
+
+function functionName(payload: unknown): string {
+  return (typeof payload === 'function' && payload.name) || 'anonymous';
+}
+
+function checkOptions(options: ServiceRunnerOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('ServiceRunner options must be an object');
+  const { gracePeriod, handleSignals, logger, flavours } = options;
+  if (gracePeriod !== undefined && !(typeof gracePeriod === 'number' && gracePeriod >= 0 && Number.isFinite(gracePeriod))) {
+    throw new TypeError(`'gracePeriod' must be a finite number of milliseconds >= 0, got ${String(gracePeriod)}`);
+  }
+  if (handleSignals !== undefined && typeof handleSignals !== 'boolean') {
+    throw new TypeError(`'handleSignals' must be a boolean, got ${typeof handleSignals}`);
+  }
+  if (logger !== undefined) {
+    for (const level of ['error', 'warn', 'info', 'debug'] as const) {
+      if (typeof logger?.[level] !== 'function') throw new TypeError(`'logger' must have a '${level}' method (pino's shape)`);
+    }
+  }
+  if (flavours !== undefined && (typeof flavours !== 'object' || flavours === null)) {
+    throw new TypeError("'flavours' must map flavour names to option objects");
+  }
+}
