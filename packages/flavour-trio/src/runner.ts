@@ -1,0 +1,156 @@
+/**
+ * The runner of the trio flavour: one Effection scope per accepting runner, in which each
+ * payload runs as a task of its own, behind an error boundary, so that its outcome (and that
+ * of anything it spawned) is reported as that payload's outcome and never tears down the
+ * scope or its siblings. Closing halts every task at once and then destroys the scope.
+ */
+import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
+import { createScope, scoped, type Future, type Operation, type Scope, type Task } from 'effection';
+import type { TrioPayload, TrioTypes } from './trio.js';
+
+/** How a payload ended, recorded from inside its task. */
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Runs trio payloads for one accepting `ServiceRunner`; made by the flavour's `createRunner`.
+ * The scope is made by `start()`. `run()` settles with the operation's result or error, or
+ * with `cancelled(context)` when `close()` halted it; an error thrown by a `finally` block
+ * while halting is reported as the payload's error. After `close()`, `run()` rejects with
+ * `cancelled(context)` without starting anything.
+ *
+ * @example
+ * const runner = new TrioRunner({ logger: silentLogger, gracePeriod: 1000, options: {} });
+ * runner.start();
+ * const context = { id: 1, name: 'answer', flavour: 'trio', kind: 'execute' } as const;
+ * await runner.run(function* () { yield* sleep(10); return 42; }, [], context); // 42
+ * await runner.close();
+ */
+export class TrioRunner implements FlavourRunner<TrioTypes> {
+  readonly #host: FlavourHost;
+  #scope: Scope | undefined;
+  #destroy: (() => Future<void>) | undefined;
+  /** The tasks of payloads that have not settled yet. */
+  readonly #tasks = new Set<Task<void>>();
+  #closed: Promise<void> | undefined;
+
+  constructor(host: FlavourHost) {
+    this.#host = host;
+  }
+
+  /** Make the scope that every payload of this runner runs in. */
+  start(): void {
+    this.#open();
+  }
+
+  run(payload: TrioPayload, args: readonly unknown[], context: RunContext): Promise<unknown> {
+    // A destroyed scope would still start a task, and nothing would ever halt it.
+    if (this.#closed) return Promise.reject(cancelled(context));
+    let operation: Operation<unknown>;
+    try {
+      operation = toOperation(payload, args, context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    let outcome: Outcome | undefined;
+    // `scoped` is an error boundary: a failure of a task the payload spawned ends the payload
+    // and is thrown here, so the task itself never fails. The outcome is kept outside the task
+    // because a halted task discards what its operation did while it unwound.
+    const task = this.#open().run(function* () {
+      try {
+        outcome = { ok: true, value: yield* scoped(() => operation) };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+    });
+    this.#tasks.add(task);
+    // A task's promise is lazy: this is the one place that observes it.
+    return task.then(
+      () => {
+        this.#tasks.delete(task);
+        if (outcome?.ok === false) throw outcome.error;
+        return outcome?.value;
+      },
+      (halted: unknown) => {
+        this.#tasks.delete(task);
+        if (outcome?.ok === false) throw outcome.error;
+        throw this.#closed ? cancelled(context, halted) : halted;
+      },
+    );
+  }
+
+  /**
+   * Halt every payload and destroy the scope; resolves once every `finally` block has run, or
+   * after the grace period if one hangs (the kernel abandons that payload).
+   */
+  close(): Promise<void> {
+    return (this.#closed ??= this.#halt());
+  }
+
+  #open(): Scope {
+    if (!this.#scope) [this.#scope, this.#destroy] = createScope();
+    return this.#scope;
+  }
+
+  async #halt(): Promise<void> {
+    const destroy = this.#destroy;
+    this.#scope = this.#destroy = undefined;
+    if (!destroy) return;
+    const { logger, gracePeriod } = this.#host;
+    // Destroying a scope halts its tasks one after another, newest first: one payload whose
+    // `finally` hangs would keep every older one from even starting its cleanup. Halt them all
+    // at once, as trio cancels a whole cancel scope; destroying the scope then waits for them.
+    for (const task of this.#tasks) {
+      task.halt().then(undefined, (err: unknown) => logger.error({ err }, `a trio payload failed to halt: ${String(err)}`));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, gracePeriod, 'timeout')));
+    const destroyed = destroy().then(
+      () => 'destroyed' as const,
+      (err: unknown) => {
+        logger.error({ err }, `the trio scope failed to close: ${String(err)}`);
+        return 'destroyed' as const;
+      },
+    );
+    const outcome = await Promise.race([destroyed, graceOver]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      logger.debug(
+        { pending: this.#tasks.size },
+        `the trio scope did not close within the grace period of ${gracePeriod} ms: its payloads still in finally are abandoned`,
+      );
+    }
+  }
+}
+
+/** Call `payload`, and check that it gave an operation: a promise means it is no trio payload. */
+function toOperation(payload: TrioPayload, args: readonly unknown[], context: RunContext): Operation<unknown> {
+  const operation: unknown = payload(...args);
+  if (isOperation(operation)) return operation;
+  // It fails here as a trio payload already; its own rejection must not crash the process too.
+  if (isThenable(operation)) operation.then(undefined, () => {});
+  throw new TypeError(
+    `trio payload '${context.name}' returned ${describe(operation)} instead of an Effection operation: trio ` +
+      'payloads are generator functions (function*) or functions that return an operation. ' +
+      'Did you mean the asyncio flavour?',
+  );
+}
+
+function isOperation(value: unknown): value is Operation<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as Partial<Operation<unknown>>)[Symbol.iterator] === 'function'
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function describe(value: unknown): string {
+  if (isThenable(value)) return 'a promise';
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'null prototype'})`;
+  return `a ${typeof value}`;
+}
