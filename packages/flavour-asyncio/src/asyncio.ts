@@ -56,8 +56,9 @@ class AsyncioRunner implements FlavourRunner<AsyncioTypes> {
   }
 }
 
+// By name, not instanceof: Node's own AbortError may come from another realm than ours.
 function isAbort(error: unknown, reason: unknown): boolean {
-  return error === reason || (error instanceof Error && error.name === 'AbortError');
+  return error === reason || (typeof error === 'object' && error !== null && (error as Error).name === 'AbortError');
 }
 
 /**

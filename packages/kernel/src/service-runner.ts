@@ -155,7 +155,8 @@ export class ServiceRunner implements Acceptor {
    * Start running: queued payloads and waiting services start, and the runner accepts work
    * until `shutdown()`, a shutdown signal, or a failure of an adopted payload. Resolves after a
    * graceful stop; rejects with a `PayloadFailure` whose `cause` is what the payload threw (or
-   * an `OrphanedReturn`). Only one runner of the process accepts at a time.
+   * an `OrphanedReturn`). Only one runner of the process accepts at a time. While it accepts,
+   * the process stays alive, as with a listening server.
    *
    * @example
    * process.exitCode = await runtime.accept().then(() => 0, (err) => { console.error(err); return 1; });
@@ -170,11 +171,15 @@ export class ServiceRunner implements Acceptor {
     });
     this.#session = session;
     const untrap = this.#options.handleSignals ? trapShutdownSignals((signal) => this.#onSignal(signal)) : undefined;
+    // Accepting is the daemon's main loop: like a listening server, it keeps the process alive
+    // until the runner stops, even while every payload waits on nothing but a promise.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     try {
       await this.#start(session);
       await session.stopRequested;
       await session.stop();
     } finally {
+      clearInterval(keepAlive);
       untrap?.();
       this.#session = undefined;
       releaseAcceptor(this);

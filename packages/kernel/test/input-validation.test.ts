@@ -1,0 +1,40 @@
+import { describe, expect, it } from '@jest/globals';
+import { ServiceRunner, UnknownFlavour } from '@cobald/kernel';
+import { inlineFlavour } from './support/inline-flavour.js';
+import { testRunner } from './support/runner.js';
+
+const inline = inlineFlavour();
+
+describe('bad input gets a clear, early error', () => {
+  it('a payload its flavour cannot run is a TypeError from adopt() and execute()', async () => {
+    const { runner } = testRunner();
+    expect(() => runner.adopt(42 as never, { flavour: inline })).toThrow(TypeError);
+    expect(() => runner.adopt(42 as never, { flavour: inline })).toThrow(/an inline payload is a function/);
+    await expect(runner.execute(42 as never, { flavour: inline })).rejects.toThrow(TypeError);
+  });
+
+  it('an unknown flavour name is named in the error, with the package to import', () => {
+    const { runner } = testRunner();
+    expect(() => runner.adopt(() => undefined, { flavour: 'quantum' })).toThrow(UnknownFlavour);
+    expect(() => runner.adopt(() => undefined, { flavour: 'quantum' })).toThrow(
+      /unknown flavour 'quantum': import its package \(for example 'cobald-flavour-quantum'\)/,
+    );
+    expect(() => runner.adopt(() => undefined, { flavour: 'trio' })).toThrow(/'@cobald\/flavour-trio'/);
+  });
+
+  it('a flavour that is neither an object nor a name is a TypeError', () => {
+    const { runner } = testRunner();
+    expect(() => runner.adopt(() => undefined, {} as never)).toThrow(/'flavour' must be a flavour object .* got nothing/);
+    expect(() => runner.adopt(() => undefined, { flavour: { name: 'fake' } } as never)).toThrow(TypeError);
+    expect(() => runner.adopt(() => undefined, undefined as never)).toThrow(/the options are required/);
+  });
+
+  it('wrong option types are TypeErrors that name the option', () => {
+    const { runner } = testRunner();
+    expect(() => runner.adopt(() => undefined, { flavour: inline, args: 'x' as never })).toThrow(/'args' must be an array/);
+    expect(() => runner.adopt(() => undefined, { flavour: inline, name: 3 as never })).toThrow(/'name' must be a string/);
+    expect(() => new ServiceRunner({ gracePeriod: -1 })).toThrow(/'gracePeriod' must be a finite number/);
+    expect(() => new ServiceRunner({ handleSignals: 'yes' as never })).toThrow(/'handleSignals' must be a boolean/);
+    expect(() => new ServiceRunner({ logger: {} as never })).toThrow(/'logger' must have a 'error' method/);
+  });
+});

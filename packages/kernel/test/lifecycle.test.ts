@@ -1,0 +1,106 @@
+import { describe, expect, it } from '@jest/globals';
+import { AlreadyAccepting } from '@cobald/kernel';
+import { deferred, inlineFlavour } from './support/inline-flavour.js';
+import { testRunner } from './support/runner.js';
+
+const inline = inlineFlavour();
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('accept and shutdown', () => {
+  it('is running between accept() and shutdown()', async () => {
+    const { runner } = testRunner();
+    expect(runner.running).toBe(false);
+    const accepting = runner.accept();
+    await tick();
+    expect(runner.running).toBe(true);
+    await runner.shutdown();
+    expect(runner.running).toBe(false);
+    await expect(accepting).resolves.toBeUndefined();
+  });
+
+  it('refuses a second accept() on the same runner while it runs', async () => {
+    const { runner } = testRunner();
+    const accepting = runner.accept();
+    await expect(runner.accept()).rejects.toThrow(AlreadyAccepting);
+    await expect(runner.accept()).rejects.toThrow(/already running on this runner/);
+    await runner.shutdown();
+    await accepting;
+  });
+
+  it('allows only one accepting runner per process', async () => {
+    const first = testRunner().runner;
+    const second = testRunner().runner;
+    const accepting = first.accept();
+    await expect(second.accept()).rejects.toThrow(/another ServiceRunner already accepts/);
+    await first.shutdown();
+    await accepting;
+    const again = second.accept();
+    await second.shutdown();
+    await expect(again).resolves.toBeUndefined();
+  });
+
+  it('treats shutdown() as idempotent and safe to call concurrently', async () => {
+    const { runner } = testRunner();
+    const accepting = runner.accept();
+    await tick();
+    await Promise.all([runner.shutdown(), runner.shutdown(), runner.shutdown()]);
+    await runner.shutdown();
+    await expect(accepting).resolves.toBeUndefined();
+  });
+
+  it('does nothing on shutdown() before accept(), and keeps the queue', async () => {
+    const { runner } = testRunner();
+    const ran = deferred();
+    runner.adopt(() => void ran.resolve(), { flavour: inline });
+    await runner.shutdown();
+    const accepting = runner.accept();
+    await ran.promise;
+    await runner.shutdown();
+    await accepting;
+  });
+
+  it('accepts again after a graceful stop', async () => {
+    const { runner } = testRunner();
+    for (let round = 0; round < 2; round++) {
+      const accepting = runner.accept();
+      await expect(runner.execute(() => round, { flavour: inline })).resolves.toBe(round);
+      await runner.shutdown();
+      await accepting;
+    }
+  });
+
+  it('closes every flavour runner on shutdown', async () => {
+    const events: string[] = [];
+    const tracked = inlineFlavour({ name: 'tracked', events });
+    const { runner } = testRunner();
+    const accepting = runner.accept();
+    await runner.execute(() => undefined, { flavour: tracked });
+    await runner.shutdown();
+    await accepting;
+    expect(events).toEqual(['start', 'ready', 'close']);
+  });
+
+  it('abandons payloads that outlive the grace period, logs them, and still settles', async () => {
+    const stubborn = inlineFlavour({ name: 'stubborn', cancelOnClose: false });
+    const { runner, logged } = testRunner({ gracePeriod: 50 });
+    runner.adopt(() => new Promise(() => {}), { flavour: stubborn, name: 'deaf' });
+    const accepting = runner.accept();
+    await tick();
+    const started = Date.now();
+    await runner.shutdown();
+    await expect(accepting).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(logged).toContainEqual({ level: 'warn', msg: expect.stringMatching(/'deaf' .*abandoned/) });
+  });
+
+  it('leaves no timer or handle of its own behind', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const { runner } = testRunner({ gracePeriod: 10_000 });
+    const accepting = runner.accept();
+    await runner.execute(() => undefined, { flavour: inline });
+    await runner.shutdown();
+    await accepting;
+    const after = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    expect(after).toBe(before);
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from '@jest/globals';
+import { fileURLToPath } from 'node:url';
+import { ServiceRunner, silentLogger } from '@cobald/kernel';
+import { inlineFlavour } from './support/inline-flavour.js';
+import { runScript } from './support/subprocess.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const listeners = () => process.listenerCount('SIGINT') + process.listenerCount('SIGTERM');
+
+describe('shutdown signals', () => {
+  it.each(['SIGINT', 'SIGTERM'])('shut down gracefully on %s sent from a payload, then remove the handlers', async (signal) => {
+    const result = await runScript(fixture('signal-from-payload.mjs'), [signal]);
+    expect(result).toMatchObject({ code: 0, signal: null });
+    expect(result.stdout).toBe('closed\nresolved, listeners left: 0\n');
+  });
+
+  it('forces exit on a second signal during shutdown', async () => {
+    const result = await runScript(fixture('second-signal.mjs'));
+    expect(result.stdout).toBe('');
+    expect(result.code).toBe(128 + 15);
+  });
+
+  it('installs handlers while accepting, and none when handleSignals is false', async () => {
+    const inline = inlineFlavour();
+    for (const handleSignals of [true, false]) {
+      const before = listeners();
+      const runner = new ServiceRunner({ logger: silentLogger, handleSignals });
+      const accepting = runner.accept();
+      expect(listeners()).toBe(handleSignals ? before + 2 : before);
+      await runner.execute(() => undefined, { flavour: inline });
+      await runner.shutdown();
+      await accepting;
+      expect(listeners()).toBe(before);
+    }
+  });
+});

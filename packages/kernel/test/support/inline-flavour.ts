@@ -1,0 +1,66 @@
+/**
+ * A minimal flavour for testing the kernel on its own: payloads are functions called on the
+ * spot; close() cancels every payload that still runs. `startDelay` makes its start slow.
+ */
+import { cancelled, defineFlavour, type FlavourRunner, type PayloadTypes, type RunContext } from '@cobald/kernel';
+
+export interface InlineTypes extends PayloadTypes {
+  readonly payload: (...args: any[]) => unknown;
+  readonly args: this['input'] extends (...args: infer A) => unknown ? A : never;
+  readonly result: this['input'] extends (...args: any[]) => infer R ? Awaited<R> : never;
+}
+
+export interface InlineFlavourOptions {
+  name?: string;
+  /** Milliseconds before the runner is ready. */
+  startDelay?: number;
+  /** Record of the runners' lifecycle, for assertions. */
+  events?: string[];
+  /** Whether close() cancels running payloads; false makes them outlive it (to test abandonment). */
+  cancelOnClose?: boolean;
+}
+
+export function inlineFlavour({ name = 'inline', startDelay = 0, events = [], cancelOnClose = true }: InlineFlavourOptions = {}) {
+  return defineFlavour<InlineTypes>({
+    name,
+    version: '0.0.0',
+    kernel: '*',
+    validate(payload) {
+      if (typeof payload !== 'function') throw new TypeError(`an ${name} payload is a function`);
+    },
+    createRunner(): FlavourRunner<InlineTypes> {
+      const running = new Map<RunContext, (error: unknown) => void>();
+      return {
+        async start() {
+          events.push('start');
+          if (startDelay) await new Promise((resolve) => setTimeout(resolve, startDelay));
+          events.push('ready');
+        },
+        run(payload, args, context) {
+          return new Promise((resolve, reject) => {
+            running.set(context, reject);
+            Promise.resolve()
+              .then(() => payload(...args))
+              .then(resolve, reject)
+              .finally(() => running.delete(context));
+          });
+        },
+        async close() {
+          events.push('close');
+          if (cancelOnClose) for (const [context, reject] of running) reject(cancelled(context));
+        },
+      };
+    },
+  });
+}
+
+/** A promise with its resolvers. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
