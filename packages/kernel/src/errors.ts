@@ -105,22 +105,44 @@ export class AlreadyAccepting extends Error {
   }
 }
 
-/** A flavour was named that is not registered. */
+/**
+ * A flavour was named that is not registered, and the package that would provide it by the
+ * naming convention ({@link packageOf}) is not installed.
+ */
 export class UnknownFlavour extends Error {
   override readonly name = 'UnknownFlavour';
+  /** The package that provides the flavour by the naming convention. */
+  readonly package: string;
   constructor(
     readonly flavour: string,
     known: readonly string[],
   ) {
+    const pkg = packageOf(flavour);
     super(
-      `unknown flavour '${flavour}': import its package (for example '${packageOf(flavour)}') ` +
-        `so that it registers, or pass the flavour object itself` +
-        (known.length ? ` (registered: ${known.join(', ')})` : ' (none is registered)'),
+      `unknown flavour '${flavour}': no flavour of that name is registered and its package '${pkg}' ` +
+        `is not installed; install it (npm install ${pkg}), or import the package that registers it ` +
+        (known.length ? `(registered: ${known.join(', ')})` : '(none is registered)'),
+    );
+    this.package = pkg;
+  }
+}
+
+/** A flavour was made for other versions of the kernel than this one. */
+export class IncompatibleFlavour extends Error {
+  override readonly name = 'IncompatibleFlavour';
+  constructor(flavour: string, version: string, range: string, kernel: string) {
+    super(
+      `flavour '${flavour}' ${version} supports @cobald/kernel ${range}, but this is ${kernel}: ` +
+        `install versions that fit together`,
     );
   }
 }
 
-/** The npm package that holds a flavour, by the naming convention of flavour packages. */
+/**
+ * The npm package that provides a flavour, by the naming convention of flavour packages:
+ * the built-in `'trio'` is `@cobald/flavour-trio`, a third party's `'x'` is
+ * `cobald-flavour-x`, and a scoped `'@scope/x'` is `@scope/cobald-flavour-x`.
+ */
 export function packageOf(flavour: string): string {
   if (flavour.startsWith('@')) {
     const [scope, name] = flavour.split('/');

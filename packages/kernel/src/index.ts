@@ -19,7 +19,7 @@ export {
   type KnownFlavours,
   type ServiceOptions,
 } from './flavour.js';
-export { registerFlavour, registeredFlavours, resolveFlavour } from './registry.js';
+export { registerFlavour, registeredFlavours, resolveFlavour, loadFlavour } from './registry.js';
 export {
   OrphanedReturn,
   PayloadFailure,
@@ -28,6 +28,8 @@ export {
   RunnerStopping,
   AlreadyAccepting,
   UnknownFlavour,
+  IncompatibleFlavour,
+  packageOf,
   isCancellation,
   type PayloadInfo,
 } from './errors.js';

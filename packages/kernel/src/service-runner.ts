@@ -8,6 +8,7 @@ import type { ArgsOf, Flavour, KnownFlavours, PayloadTypes, ResultOf, TypesOf } 
 import { warningLogger, type Logger } from './logger.js';
 import {
   claimAcceptor,
+  loadFlavour,
   releaseAcceptor,
   resolveFlavour,
   startWaitingServices,
@@ -44,8 +45,11 @@ export interface RunOptions<F, Args> {
 }
 
 interface Queued {
-  readonly flavour: Flavour;
-  readonly payload: unknown;
+  /** The flavour, or the name of one whose package is imported when the payload starts. */
+  flavour: Flavour | string;
+  payload: unknown;
+  /** For a service whose flavour is loaded by name: what to bind once it is. */
+  readonly service?: ServiceRecord & { readonly instance: object };
   readonly args: readonly unknown[];
   readonly name: string;
 }
@@ -141,11 +145,12 @@ export class ServiceRunner implements Acceptor {
     const item = prepare(payload, options);
     const session = this.#session;
     if (!session) throw new RunnerNotAccepting();
-    if (session.state === 'starting') await session.prepare(item.flavour);
+    const flavour = await loaded(item);
+    if (session.state === 'starting') await session.prepare(flavour);
     if (session.stopping) throw new RunnerStopping('execute', item.name);
-    const node = session.supervisor.add(item.name, item.flavour.name, 'execute');
+    const node = session.supervisor.add(item.name, flavour.name, 'execute');
     try {
-      return await session.run(item.flavour, item.payload, item.args, node);
+      return await session.run(flavour, item.payload, item.args, node);
     } finally {
       session.supervisor.remove(node);
     }
@@ -218,10 +223,14 @@ export class ServiceRunner implements Acceptor {
 
   async #start(session: Session): Promise<void> {
     startWaitingServices(this);
-    // Start every runner the queue needs before the first payload runs, so that `execute()`
-    // waiting on a starting runner sees them all ready.
-    const flavours = new Set(this.#queue.map((item) => item.flavour));
-    await Promise.all([...flavours].map((flavour) => session.prepare(flavour).catch(() => {})));
+    // Load and start every runner the queue needs before the first payload runs, so that
+    // `execute()` waiting on a starting runner sees them all ready. A flavour that fails to
+    // load or start fails its payloads when they launch.
+    const flavours = new Map<Flavour | string, Promise<Flavour>>();
+    for (const item of this.#queue) {
+      if (!flavours.has(item.flavour)) flavours.set(item.flavour, loaded(item));
+    }
+    await Promise.all([...flavours.values()].map((flavour) => flavour.then((f) => session.prepare(f)).catch(() => {})));
     session.state = 'running';
     const queue = this.#queue;
     this.#queue = [];
@@ -241,8 +250,27 @@ export class ServiceRunner implements Acceptor {
 }
 
 function launch(session: Session, item: Queued): void {
-  const node = session.supervisor.add(item.name, item.flavour.name, 'adopt');
-  session.supervisor.watch(node, session.run(item.flavour, item.payload, item.args, node));
+  const { flavour } = item;
+  if (typeof flavour !== 'string') {
+    const node = session.supervisor.add(item.name, flavour.name, 'adopt');
+    session.supervisor.watch(node, session.run(flavour, item.payload, item.args, node));
+    return;
+  }
+  const node = session.supervisor.add(item.name, flavour, 'adopt');
+  session.supervisor.watch(
+    node,
+    loaded(item).then((found) => session.run(found, item.payload, item.args, node)),
+  );
+}
+
+/** The item's flavour, loading it by name first if needed; its payload is validated then. */
+async function loaded(item: Queued): Promise<Flavour> {
+  if (typeof item.flavour !== 'string') return item.flavour;
+  const flavour = await loadFlavour(item.flavour);
+  if (item.service) item.payload = bindService(flavour, item.service.instance, item.service);
+  else flavour.validate(item.payload);
+  item.flavour = flavour;
+  return flavour;
 }
 
 function prepare(payload: unknown, options: RunOptions<unknown, unknown> | undefined): Queued {
@@ -250,18 +278,26 @@ function prepare(payload: unknown, options: RunOptions<unknown, unknown> | undef
     throw new TypeError("the options are required and must be an object: { flavour, args?, name? }");
   }
   const flavour = resolveFlavour(options.flavour);
-  flavour.validate(payload);
+  if (typeof flavour !== 'string') flavour.validate(payload);
   const { args = [], name } = options;
   if (!Array.isArray(args)) throw new TypeError(`'args' must be an array, got ${typeof args}`);
   if (name !== undefined && typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);
-  return { flavour, payload, args, name: name ?? flavour.nameOf?.(payload) ?? functionName(payload) };
+  const ownName = typeof flavour === 'string' ? undefined : flavour.nameOf?.(payload);
+  return { flavour, payload, args, name: name ?? ownName ?? functionName(payload) };
 }
 
 function serviceItem(instance: object, record: ServiceRecord): Queued {
   const flavour = resolveFlavour(record.flavour);
+  if (typeof flavour === 'string') {
+    return { flavour, payload: undefined, args: [], name: record.name, service: { ...record, instance } };
+  }
+  return { flavour, payload: bindService(flavour, instance, record), args: [], name: record.name };
+}
+
+/** The payload that runs a service instance's `run()` in its flavour. */
+function bindService(flavour: Flavour, instance: object, record: ServiceRecord): unknown {
   const service = instance as { run(): unknown };
-  const payload = flavour.bindService ? flavour.bindService(service, { ...record.options, flavour }) : () => service.run();
-  return { flavour, payload, args: [], name: record.name };
+  return flavour.bindService ? flavour.bindService(service, { ...record.options, flavour }) : () => service.run();
 }
 
 function functionName(payload: unknown): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ServiceRunner, UnknownFlavour } from '@cobald/kernel';
+import { PayloadFailure, ServiceRunner, UnknownFlavour } from '@cobald/kernel';
 import { inlineFlavour } from './support/inline-flavour.js';
 import { testRunner } from './support/runner.js';
 
@@ -13,18 +13,32 @@ describe('bad input gets a clear, early error', () => {
     await expect(runner.execute(42 as never, { flavour: inline })).rejects.toThrow(TypeError);
   });
 
-  it('an unknown flavour name is named in the error, with the package to import', () => {
+  it('an unknown flavour name is named in the error, with the package to install', async () => {
     const { runner } = testRunner();
-    expect(() => runner.adopt(() => undefined, { flavour: 'quantum' })).toThrow(UnknownFlavour);
-    expect(() => runner.adopt(() => undefined, { flavour: 'quantum' })).toThrow(
-      /unknown flavour 'quantum': import its package \(for example 'cobald-flavour-quantum'\)/,
+    const accepting = runner.accept();
+    await expect(runner.execute(() => undefined, { flavour: 'quantum' })).rejects.toThrow(UnknownFlavour);
+    await expect(runner.execute(() => undefined, { flavour: 'quantum' })).rejects.toThrow(
+      /unknown flavour 'quantum': .* package 'cobald-flavour-quantum' is not installed; install it/,
     );
-    expect(() => runner.adopt(() => undefined, { flavour: 'trio' })).toThrow(/'@cobald\/flavour-trio'/);
+    await expect(runner.execute(() => undefined, { flavour: '@acme/quantum' })).rejects.toThrow(
+      /'@acme\/cobald-flavour-quantum'/,
+    );
+    await runner.shutdown();
+    await accepting;
+  });
+
+  it('an adopted payload of an unknown flavour is a fatal failure of that payload', async () => {
+    const { runner } = testRunner();
+    runner.adopt(() => undefined, { flavour: 'quantum', name: 'lost' });
+    const error = (await runner.accept().catch((e: unknown) => e)) as PayloadFailure;
+    expect(error.payload).toMatchObject({ name: 'lost', flavour: 'quantum' });
+    expect(error.cause).toBeInstanceOf(UnknownFlavour);
   });
 
   it('a flavour that is neither an object nor a name is a TypeError', () => {
     const { runner } = testRunner();
     expect(() => runner.adopt(() => undefined, {} as never)).toThrow(/'flavour' must be a flavour object .* got nothing/);
+    expect(() => runner.adopt(() => undefined, { flavour: '' })).toThrow(TypeError);
     expect(() => runner.adopt(() => undefined, { flavour: { name: 'fake' } } as never)).toThrow(TypeError);
     expect(() => runner.adopt(() => undefined, undefined as never)).toThrow(/the options are required/);
   });
