@@ -1,0 +1,356 @@
+/**
+ * The worker threads of one threading runner: started on demand, reused while warm, and
+ * bounded where it matters. Executed payloads share at most `maxWorkers` threads and wait in
+ * a queue beyond that; an adopted payload gets a thread of its own for as long as it runs
+ * (it may run forever), so adopts never hold up executes. A thread is handed to whoever waits
+ * when it becomes free, be it freshly started or just finished with a payload, so bursts of
+ * short payloads are served by a few warm threads instead of a thread each. A thread whose
+ * payload crashed it, left timers or sockets behind, or whose state is unknown is terminated,
+ * never reused.
+ */
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { Logger, RunKind } from '@cobald/kernel';
+import type { FromWorker, PayloadSource, RunDone } from './protocol.js';
+
+/**
+ * The worker thread that ran a payload died under it: an uncaught error (in a timer, say),
+ * `process.exit()` in the payload, running out of memory under `resourceLimits`, or a failure
+ * to start. `cause` is the thread's error when there was one.
+ *
+ * @example
+ * await runner.execute(() => process.exit(3), { flavour: threading })
+ *   .catch((err) => err instanceof WorkerCrashed && err.exitCode); // 3
+ */
+export class WorkerCrashed extends Error {
+  override readonly name = 'WorkerCrashed';
+  constructor(
+    /** The name of the payload whose thread died. */
+    readonly payloadName: string,
+    /** The thread's exit code. */
+    readonly exitCode: number,
+    /** Whether the thread died while starting, before it ran the payload. */
+    readonly starting: boolean,
+    cause?: unknown,
+  ) {
+    const how =
+      cause === undefined
+        ? `exited with code ${exitCode}`
+        : `crashed (exit code ${exitCode}): ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`;
+    super(
+      starting
+        ? `the worker thread started for payload '${payloadName}' ${how} before it could run it`
+        : `worker thread of payload '${payloadName}' ${how} while running it`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+/** One payload run, as the pool sees it. */
+export interface Job {
+  readonly kind: RunKind;
+  readonly name: string;
+  /** What to send, made when a thread is free for it; throws if the payload cannot be sent. */
+  message(): { readonly payload: PayloadSource; readonly args: readonly unknown[] };
+  /** The error for a message that could not be cloned to the thread. */
+  unsendable(message: { readonly payload: PayloadSource; readonly args: readonly unknown[] }, error: unknown): unknown;
+  /** The thread answered. */
+  done(answer: RunDone): void;
+  /** The run failed without an answer (its thread died, its message could not be sent). */
+  fail(error: unknown): void;
+  /** The pool closed before the run ended. */
+  cancel(): void;
+}
+
+/** How a pool runs its threads. */
+export interface PoolConfig {
+  /** The threads that executes may use at once. */
+  readonly maxWorkers: number;
+  /** Threads kept warm while idle. */
+  readonly maxIdle: number;
+  /** Threads that may be starting at once. */
+  readonly maxStarting: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  /** The worker entry: dist/worker.js. */
+  readonly entry: URL;
+  readonly logger: Logger;
+}
+
+/**
+ * A snapshot of a pool's threads.
+ *
+ * @example
+ * const { started, busy } = runner.stats(); // threads started so far, threads running a payload
+ */
+export interface PoolStats {
+  /** Threads alive (starting, idle or busy). */
+  readonly workers: number;
+  readonly starting: number;
+  readonly idle: number;
+  readonly busy: number;
+  /** Threads busy with executed payloads (at most `maxWorkers`). */
+  readonly executing: number;
+  /** Payloads waiting for a thread. */
+  readonly queued: number;
+  /** Threads started since the pool was made. */
+  readonly started: number;
+  /** The most threads that ever ran executed payloads at once. */
+  readonly peakExecuting: number;
+}
+
+type ThreadState = 'starting' | 'idle' | 'busy' | 'exiting';
+
+interface Thread {
+  readonly worker: Worker;
+  state: ThreadState;
+  job: Job | undefined;
+  runId: number;
+  /** The error the thread reported before it exited, if any. */
+  error: unknown;
+  readonly exited: Promise<void>;
+}
+
+/** A first-in, first-out queue that does not shift arrays (20k waiting payloads stay cheap). */
+class Queue<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+  push(item: T): void {
+    this.#items.push(item);
+  }
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+  drain(): T[] {
+    const items = this.#items.slice(this.#head) as T[];
+    this.#items = [];
+    this.#head = 0;
+    return items;
+  }
+}
+
+/**
+ * The threads of one runner. Submit jobs; close to terminate everything.
+ *
+ * @example
+ * const pool = new WorkerPool({ maxWorkers: 4, maxIdle: 4, maxStarting: 4, resourceLimits: undefined, entry, logger });
+ * pool.submit(job);
+ * await pool.close();
+ */
+export class WorkerPool {
+  readonly #config: PoolConfig;
+  readonly #threads = new Set<Thread>();
+  /** Idle threads, the most recently used last. */
+  readonly #idle: Thread[] = [];
+  readonly #adopts = new Queue<Job>();
+  readonly #executes = new Queue<Job>();
+  #starting = 0;
+  #executing = 0;
+  #started = 0;
+  #peakExecuting = 0;
+  #closed = false;
+
+  constructor(config: PoolConfig) {
+    this.#config = config;
+  }
+
+  /** Run `job` on a free thread, or queue it until one is free. */
+  submit(job: Job): void {
+    if (job.kind === 'adopt') this.#adopts.push(job);
+    else this.#executes.push(job);
+    this.#pump();
+  }
+
+  stats(): PoolStats {
+    let busy = 0;
+    for (const thread of this.#threads) if (thread.state === 'busy') busy++;
+    return {
+      workers: this.#threads.size,
+      starting: this.#starting,
+      idle: this.#idle.length,
+      busy,
+      executing: this.#executing,
+      queued: this.#adopts.length + this.#executes.length,
+      started: this.#started,
+      peakExecuting: this.#peakExecuting,
+    };
+  }
+
+  /**
+   * Cancel every queued and running job and terminate every thread (abruptly: a thread
+   * cannot be asked to stop). Resolves once all threads have exited.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of [...this.#adopts.drain(), ...this.#executes.drain()]) job.cancel();
+    const exits: Promise<void>[] = [];
+    for (const thread of this.#threads) {
+      const job = thread.job;
+      thread.job = undefined;
+      job?.cancel();
+      this.#retire(thread);
+      exits.push(thread.exited);
+    }
+    this.#idle.length = 0;
+    await Promise.all(exits);
+  }
+
+  /** Hand free threads to waiting jobs, start threads for the rest, trim the idle ones. */
+  #pump(): void {
+    if (this.#closed) return;
+    while (this.#idle.length > 0) {
+      const job = this.#nextJob();
+      if (!job) break;
+      this.#dispatch(this.#idle.pop()!, job);
+    }
+    const demand = this.#adopts.length + Math.min(this.#executes.length, this.#config.maxWorkers - this.#executing);
+    while (this.#starting < Math.min(demand, this.#config.maxStarting)) this.#spawn();
+    while (this.#idle.length > this.#config.maxIdle) this.#retire(this.#idle.shift()!);
+  }
+
+  /** The next job a free thread may take: adopts first, executes while under `maxWorkers`. */
+  #nextJob(): Job | undefined {
+    if (this.#adopts.length > 0) return this.#adopts.shift();
+    if (this.#executing < this.#config.maxWorkers) return this.#executes.shift();
+    return undefined;
+  }
+
+  #spawn(): void {
+    const worker = new Worker(this.#config.entry, {
+      resourceLimits: this.#config.resourceLimits,
+      // The payloads' output goes where the process's goes.
+      stdout: false,
+      stderr: false,
+    });
+    let exited!: () => void;
+    const thread: Thread = {
+      worker,
+      state: 'starting',
+      job: undefined,
+      runId: 0,
+      error: undefined,
+      exited: new Promise((resolve) => (exited = resolve)),
+    };
+    this.#threads.add(thread);
+    this.#starting++;
+    this.#started++;
+    worker.on('message', (message: FromWorker) => this.#onMessage(thread, message));
+    worker.on('error', (error) => {
+      thread.error ??= error;
+    });
+    worker.on('messageerror', (error) => {
+      if (thread.state === 'exiting') return;
+      // An answer that could not be received: its run cannot end otherwise.
+      const job = this.#detach(thread);
+      this.#retire(thread);
+      job?.fail(new Error(`the answer of threading payload '${job.name}' could not be received: ${error.message}`, { cause: error }));
+      this.#pump();
+    });
+    worker.on('exit', (code) => {
+      this.#onExit(thread, code);
+      exited();
+    });
+  }
+
+  #onMessage(thread: Thread, message: FromWorker): void {
+    if (thread.state === 'exiting') return;
+    if (message.type === 'ready') {
+      if (thread.state !== 'starting') return;
+      this.#starting--;
+      this.#release(thread);
+      this.#pump();
+      return;
+    }
+    const job = thread.job;
+    if (thread.state !== 'busy' || !job || message.id !== thread.runId) return;
+    this.#detach(thread);
+    if (message.clean) this.#release(thread);
+    else {
+      this.#config.logger.debug({ payload: job.name }, `payload '${job.name}' left timers, sockets or other handles active in its worker thread: the thread is terminated, not reused`);
+      this.#retire(thread);
+    }
+    job.done(message);
+    this.#pump();
+  }
+
+  #onExit(thread: Thread, code: number): void {
+    this.#threads.delete(thread);
+    const index = this.#idle.indexOf(thread);
+    if (index >= 0) this.#idle.splice(index, 1);
+    const state = thread.state;
+    thread.state = 'exiting';
+    if (this.#closed || state === 'exiting') return;
+    if (state === 'starting') {
+      this.#starting--;
+      // Nobody ran on it, but whoever waits first would have: that run fails, so that a
+      // thread that cannot start (a bad entry, resourceLimits too small) never means a hang.
+      const job = this.#nextJob();
+      if (job) job.fail(new WorkerCrashed(job.name, code, true, thread.error));
+      else this.#config.logger.error({ err: thread.error, code }, `a threading worker thread failed to start (exit code ${code})`);
+    } else if (state === 'busy') {
+      const job = this.#detach(thread);
+      job?.fail(new WorkerCrashed(job.name, code, false, thread.error));
+    } else {
+      this.#config.logger.warn({ err: thread.error, code }, `an idle threading worker thread exited with code ${code}`);
+    }
+    this.#pump();
+  }
+
+  #dispatch(thread: Thread, job: Job): void {
+    let message: ReturnType<Job['message']>;
+    try {
+      message = job.message();
+    } catch (error) {
+      this.#release(thread);
+      job.fail(error);
+      return;
+    }
+    thread.state = 'busy';
+    thread.job = job;
+    thread.runId++;
+    if (job.kind === 'execute') {
+      this.#executing++;
+      this.#peakExecuting = Math.max(this.#peakExecuting, this.#executing);
+    }
+    thread.worker.ref();
+    try {
+      thread.worker.postMessage({ type: 'run', id: thread.runId, payload: message.payload, args: message.args });
+    } catch (error) {
+      this.#detach(thread);
+      this.#release(thread);
+      job.fail(job.unsendable(message, error));
+    }
+  }
+
+  /** Take the job off a busy thread. */
+  #detach(thread: Thread): Job | undefined {
+    const job = thread.job;
+    thread.job = undefined;
+    if (job?.kind === 'execute') this.#executing--;
+    return job;
+  }
+
+  /** The thread is free: it waits, unreferenced, in the idle list. */
+  #release(thread: Thread): void {
+    thread.state = 'idle';
+    thread.worker.unref();
+    this.#idle.push(thread);
+  }
+
+  #retire(thread: Thread): void {
+    if (thread.state === 'exiting') return;
+    if (thread.state === 'starting') this.#starting--;
+    const index = this.#idle.indexOf(thread);
+    if (index >= 0) this.#idle.splice(index, 1);
+    thread.state = 'exiting';
+    thread.worker.terminate().catch(() => {});
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The threading flavour's runner: the kernel's {@link FlavourRunner} contract (run a payload,
+ * settle once, close everything) on top of a {@link WorkerPool}. It turns payloads into
+ * messages, answers into results or rethrown errors, and shutdown into cancellations.
+ */
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
+import { explainUnsendable, toPayloadSource } from './payload-source.js';
+import { WorkerPool, type PoolStats } from './pool.js';
+import { fromThrown } from './protocol.js';
+import type { ThreadingTypes } from './threading.js';
+
+/**
+ * The options of the threading flavour, given per runner:
+ * `new ServiceRunner({ flavours: { threading: { maxWorkers: 4 } } })`.
+ *
+ * @example
+ * const runner = new ServiceRunner({
+ *   flavours: { threading: { maxWorkers: 2, resourceLimits: { maxOldGenerationSizeMb: 256 } } satisfies ThreadingOptions },
+ * });
+ */
+export interface ThreadingOptions {
+  /**
+   * How many worker threads executed payloads may use at once; more wait in a queue. Adopted
+   * payloads each get a thread of their own and do not count. Also the number of idle
+   * threads kept warm. Default: `os.availableParallelism()`.
+   */
+  readonly maxWorkers?: number;
+  /** The `resourceLimits` of every worker thread (heap sizes, stack size), as `new Worker` takes them. */
+  readonly resourceLimits?: ResourceLimits;
+}
+
+/** Where the worker entry is: the built file, from src/ (under jest) and from dist/ alike. */
+const workerEntry = new URL('../dist/worker.js', import.meta.url);
+
+/**
+ * Runs threading payloads for one accepting `ServiceRunner`. The kernel makes it through the
+ * flavour; make one yourself only to drive it directly, as tests do.
+ *
+ * @example
+ * const runner = threading.createRunner({ logger: silentLogger, gracePeriod: 1000, options: { maxWorkers: 2 } });
+ * const context = { id: 1, name: 'add', flavour: 'threading', kind: 'execute' } as const;
+ * console.log(await runner.run((a: number, b: number) => a + b, [1, 2], context)); // 3
+ * console.log(runner.stats().started); // 1
+ * await runner.close();
+ */
+export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
+  readonly #pool: WorkerPool;
+  #closing = false;
+
+  constructor(host: FlavourHost) {
+    const { maxWorkers, resourceLimits } = readOptions(host.options);
+    this.#pool = new WorkerPool({
+      maxWorkers,
+      maxIdle: maxWorkers,
+      maxStarting: Math.max(2, availableParallelism()),
+      resourceLimits,
+      entry: workerEntry,
+      logger: host.logger,
+    });
+  }
+
+  run(payload: ThreadingTypes['payload'], args: readonly unknown[], context: RunContext): Promise<unknown> {
+    if (this.#closing) return Promise.reject(cancelled(context));
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        outcome();
+      };
+      this.#pool.submit({
+        kind: context.kind,
+        name: context.name,
+        message: () => ({ payload: toPayloadSource(payload, context.name), args }),
+        unsendable: (message, error) => explainUnsendable(message.payload, message.args, error),
+        done: (answer) => settle(() => (answer.ok ? resolve(answer.value) : reject(fromThrown(answer.error)))),
+        fail: (error) => settle(() => reject(error)),
+        cancel: () => settle(() => reject(cancelled(context))),
+      });
+    });
+  }
+
+  /** Terminate every worker thread; running and queued payloads settle as cancelled. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#pool.close();
+  }
+
+  /** A snapshot of this runner's worker threads: how many started, run, wait. */
+  stats(): PoolStats {
+    return this.#pool.stats();
+  }
+}
+
+function readOptions(options: Readonly<Record<string, unknown>>): { maxWorkers: number; resourceLimits: ResourceLimits | undefined } {
+  const known = ['maxWorkers', 'resourceLimits'];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`unknown option '${key}' of the threading flavour (known: ${known.join(', ')})`);
+    }
+  }
+  const { maxWorkers = availableParallelism(), resourceLimits } = options as ThreadingOptions;
+  if (!Number.isSafeInteger(maxWorkers) || maxWorkers < 1) {
+    throw new TypeError(`threading option 'maxWorkers' must be an integer >= 1, got ${String(maxWorkers)}`);
+  }
+  if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
+    throw new TypeError("threading option 'resourceLimits' must be an object, as new Worker() takes it");
+  }
+  return { maxWorkers, resourceLimits };
+}

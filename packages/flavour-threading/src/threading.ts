@@ -1,0 +1,92 @@
+/**
+ * The threading flavour object: what `{ flavour: threading }` refers to. It checks payloads,
+ * names them, binds services to their modules, and makes a {@link ThreadingRunner} for each
+ * accepting `ServiceRunner`. Importing the package registers it as `'threading'`.
+ */
+import { defineFlavour, registerFlavour, type PayloadTypes } from '@cobald/kernel';
+import { bindServicePayload, checkPayload, payloadName, type ModulePayload } from './payload-source.js';
+import { ThreadingRunner } from './runner.js';
+import { version } from './version.js';
+
+/**
+ * What the threading flavour runs: a self-contained function (sent as its source text), or
+ * an export of an ES module.
+ *
+ * @example
+ * const payloads: ThreadingPayload[] = [(n: number) => n * 2, { module: new URL('./jobs.mjs', import.meta.url) }];
+ */
+export type ThreadingPayload = ((...args: any[]) => unknown) | ModulePayload;
+
+/**
+ * The payload types of the threading flavour: a function's arguments and awaited result are
+ * inferred; a module payload takes any arguments and gives `unknown`.
+ *
+ * @example
+ * const n: number = await runtime.execute((a: number, b: number) => a + b, { flavour: threading, args: [1, 2] });
+ */
+export interface ThreadingTypes extends PayloadTypes {
+  readonly payload: ThreadingPayload;
+  readonly args: this['input'] extends (...args: infer A) => unknown ? A : readonly unknown[];
+  readonly result: this['input'] extends (...args: any[]) => infer R ? Awaited<R> : unknown;
+}
+
+/**
+ * The threading flavour, like cobald's: payloads run in `worker_threads`, so CPU-bound work
+ * does not stall the main thread. A function payload travels as its source text, so it must
+ * be self-contained: it may use its arguments, globals, `require` and `import()`, but not the
+ * variables of the scope it was written in (pass them as arguments, or use a module payload
+ * `{ module, export? }`). Arguments and results travel by structured clone; a
+ * `SharedArrayBuffer` is shared. Executes share at most `maxWorkers` threads (option, default
+ * `os.availableParallelism()`); each adopted payload holds a thread of its own. On shutdown
+ * threads are terminated at once, as threads cannot be asked to stop; their payloads settle as
+ * cancelled.
+ *
+ * Services name the module that exports their class, since a class cannot travel to another
+ * thread but its module can be imported there; see `bindService`.
+ *
+ * @example
+ * import { ServiceRunner } from '@cobald/kernel';
+ * import { threading } from '@cobald/flavour-threading';
+ *
+ * const runner = new ServiceRunner({ flavours: { threading: { maxWorkers: 4 } } });
+ * const accepting = runner.accept();
+ * const primes = await runner.execute((limit: number) => {
+ *   const found: number[] = [];
+ *   for (let n = 2; found.length < limit; n++) if (found.every((p) => n % p)) found.push(n);
+ *   return found;
+ * }, { flavour: threading, args: [1000] });
+ * const thumb = await runner.execute({ module: new URL('./images.mjs', import.meta.url), export: 'thumbnail' },
+ *   { flavour: threading, args: [bytes] });
+ * await runner.shutdown();
+ * await accepting;
+ */
+export const threading = defineFlavour<ThreadingTypes>({
+  name: 'threading',
+  version,
+  kernel: '^0.1.0',
+  validate: checkPayload,
+  nameOf: payloadName,
+  createRunner: (host) => new ThreadingRunner(host),
+  /**
+   * A service of the threading flavour names the module that exports its class:
+   * `@service({ flavour: threading, module: import.meta.url, export: 'Crawler' })` (`export`
+   * defaults to the class's name). A class cannot travel between threads; its module can. The
+   * worker imports the module, makes an instance with `Object.create(Class.prototype)`,
+   * assigns a structured clone of this instance's own enumerable properties and calls `run()`.
+   *
+   * @example
+   * export const Crawler = service({ flavour: threading, module: import.meta.url })(
+   *   class Crawler { constructor(url) { this.url = url; } async run() { await crawl(this.url); } },
+   * );
+   * new Crawler('https://example.org/');
+   */
+  bindService: (instance, options) => bindServicePayload(instance, options),
+});
+
+registerFlavour(threading);
+
+declare module '@cobald/kernel' {
+  interface KnownFlavours {
+    threading: typeof threading;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The entry of the threading flavour's worker threads. It waits for runs on its parent port
+ * (it never blocks: between runs the thread's event loop is idle), runs each payload, and
+ * answers with its result or its error. The runner loads the built file (dist/worker.js), so
+ * this must stay plain Node.js: no test tooling, nothing that needs a loader.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { explainMissingVariable, sourceUrlOf } from './payload-source.js';
+import { toThrown, type PayloadSource, type RunDone, type RunRequest, type ToWorker } from './protocol.js';
+
+if (!parentPort) {
+  throw new Error("dist/worker.js is the entry of @cobald/flavour-threading's worker threads; it does not run on its own");
+}
+const port = parentPort;
+
+/** The `require` function payloads see: it resolves like a script in the working directory. */
+const payloadRequire = createRequire(join(process.cwd(), '[cobald-threading-payload].js'));
+
+type Callable = (...args: unknown[]) => unknown;
+const compiled = new Map<string, Callable>();
+const maxCompiled = 256;
+
+let running = 0;
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'run') void run(message);
+});
+/** What is active in this thread when it runs nothing; more after a run means it left something behind. */
+const baseline = resourceCounts();
+port.postMessage({ type: 'ready' });
+
+async function run(request: RunRequest): Promise<void> {
+  running++;
+  let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+  try {
+    outcome = { ok: true, value: await invoke(request.payload, request.args) };
+  } catch (error) {
+    outcome = { ok: false, error: request.payload.kind === 'function' ? explainMissingVariable(error, request.payload.name) : error };
+  }
+  running--;
+  const clean = running === 0 && isClean();
+  const done: RunDone = outcome.ok
+    ? { type: 'done', id: request.id, ok: true, value: outcome.value, clean }
+    : { type: 'done', id: request.id, ok: false, error: toThrown(outcome.error), clean };
+  try {
+    port.postMessage(done);
+  } catch (error) {
+    const unsendable = new TypeError(
+      `the result of threading payload '${request.payload.name}' cannot be sent back to the main thread ` +
+        `(${error instanceof Error ? error.message : String(error)}): results travel by structured clone, ` +
+        `so return plain data, not functions or objects bound to the worker`,
+    );
+    port.postMessage({ type: 'done', id: request.id, ok: false, error: toThrown(unsendable), clean } satisfies RunDone);
+  }
+}
+
+async function invoke(payload: PayloadSource, args: readonly unknown[]): Promise<unknown> {
+  switch (payload.kind) {
+    case 'function':
+      return compile(payload.source, payload.name)(...args);
+    case 'module': {
+      const fn = exportOf(await import(payload.url), payload.url, payload.export);
+      if (typeof fn !== 'function') {
+        throw new TypeError(`export '${payload.export}' of module '${payload.url}' is not a function but ${describe(fn)}`);
+      }
+      return (fn as Callable)(...args);
+    }
+    case 'service': {
+      const Class = exportOf(await import(payload.url), payload.url, payload.export);
+      const prototype = typeof Class === 'function' ? (Class as { prototype?: unknown }).prototype : undefined;
+      if (typeof prototype !== 'object' || prototype === null || typeof (prototype as { run?: unknown }).run !== 'function') {
+        throw new TypeError(
+          `service '${payload.name}': export '${payload.export}' of module '${payload.url}' is not a class ` +
+            `with a run() method but ${describe(Class)}; set 'export' to the name the class is exported under`,
+        );
+      }
+      const instance = Object.assign(Object.create(prototype) as { run(): unknown }, payload.state);
+      return instance.run();
+    }
+  }
+}
+
+function compile(source: string, name: string): Callable {
+  const url = sourceUrlOf(name);
+  const key = `${url}\n${source}`;
+  let fn = compiled.get(key);
+  if (!fn) {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const factory = new Function('require', `'use strict';\nreturn ${source};\n//# sourceURL=${url}`) as (r: NodeRequire) => Callable;
+    fn = factory(payloadRequire);
+    if (compiled.size >= maxCompiled) compiled.clear();
+    compiled.set(key, fn);
+  }
+  return fn;
+}
+
+function exportOf(namespace: Record<string, unknown>, url: string, name: string): unknown {
+  if (!(name in namespace)) {
+    const names = Object.keys(namespace);
+    throw new TypeError(
+      `module '${url}' has no export '${name}'` + (names.length ? ` (it exports: ${names.join(', ')})` : ' (it exports nothing)'),
+    );
+  }
+  return namespace[name];
+}
+
+function resourceCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
+  return counts;
+}
+
+function isClean(): boolean {
+  for (const [type, count] of resourceCounts()) if (count > (baseline.get(type) ?? 0)) return false;
+  return true;
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  return typeof value === 'function' ? 'a function' : `a ${typeof value}`;
+}
