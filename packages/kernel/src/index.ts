@@ -1,5 +1,7 @@
 export { ServiceRunner, type ServiceRunnerOptions, type RunOptions } from './service-runner.js';
 export { runtime } from './runtime.js';
+export { formatTree, type RuntimeTree, type FlavourBranch, type PayloadSnapshot } from './tree.js';
+export type { NodeState } from './supervisor.js';
 export { service, type ServiceClass } from './service.js';
 export { currentSignal, CancelScope } from './cancellation.js';
 export {

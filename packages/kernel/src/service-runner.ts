@@ -17,6 +17,7 @@ import {
 } from './registry.js';
 import { Session } from './session.js';
 import { nextPayloadId } from './supervisor.js';
+import { buildTree, type PayloadSnapshot, type RuntimeTree } from './tree.js';
 import { forceExit, trapShutdownSignals, type ShutdownSignal } from './signals.js';
 
 /** Options of a {@link ServiceRunner}. */
@@ -45,6 +46,7 @@ export interface RunOptions<F, Args> {
 }
 
 interface Queued {
+  readonly id: number;
   /** The flavour, or the name of one whose package is imported when the payload starts. */
   flavour: Flavour | string;
   payload: unknown;
@@ -72,7 +74,7 @@ const defaultGracePeriod = 3000;
  * await accepting;
  */
 export class ServiceRunner implements Acceptor {
-  readonly #options: Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
+  #options: Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
   #queue: Queued[] = [];
   #session: Session | undefined;
 
@@ -205,6 +207,44 @@ export class ServiceRunner implements Acceptor {
     await session.stopped;
   }
 
+  /**
+   * A snapshot of the supervision tree: the runner's state, and per flavour the payloads that
+   * are queued or running. `formatTree()` renders it for people.
+   *
+   * @example
+   * process.on('SIGUSR1', () => console.error(formatTree(runtime.tree())));
+   */
+  tree(): RuntimeTree {
+    const session = this.#session;
+    const queued = this.#queue.map(
+      (item): PayloadSnapshot => ({
+        id: item.id,
+        name: item.name,
+        flavour: typeof item.flavour === 'string' ? item.flavour : item.flavour.name,
+        kind: 'adopt',
+        state: 'queued',
+      }),
+    );
+    return buildTree(session?.state ?? 'idle', [...queued, ...(session?.supervisor.nodes() ?? [])]);
+  }
+
+  /**
+   * Change options of a runner that does not accept right now, for example to give the
+   * process-wide `runtime` the daemon's logger.
+   *
+   * @throws Error while the runner accepts.
+   */
+  configure(options: ServiceRunnerOptions): void {
+    if (this.#session) throw new Error('configure() is only possible while the runner does not accept');
+    checkOptions(options);
+    this.#options = {
+      gracePeriod: options.gracePeriod ?? this.#options.gracePeriod,
+      handleSignals: options.handleSignals ?? this.#options.handleSignals,
+      logger: options.logger ?? this.#options.logger,
+      flavours: options.flavours ?? this.#options.flavours,
+    };
+  }
+
   /** @internal Called by the registry for a service instance while this runner accepts. */
   startService(instance: object, record: ServiceRecord): void {
     const session = this.#session;
@@ -252,11 +292,11 @@ export class ServiceRunner implements Acceptor {
 function launch(session: Session, item: Queued): void {
   const { flavour } = item;
   if (typeof flavour !== 'string') {
-    const node = session.supervisor.add(item.name, flavour.name, 'adopt');
+    const node = session.supervisor.add(item.name, flavour.name, 'adopt', item.id);
     session.supervisor.watch(node, session.run(flavour, item.payload, item.args, node));
     return;
   }
-  const node = session.supervisor.add(item.name, flavour, 'adopt');
+  const node = session.supervisor.add(item.name, flavour, 'adopt', item.id);
   session.supervisor.watch(
     node,
     loaded(item).then((found) => session.run(found, item.payload, item.args, node)),
@@ -283,15 +323,16 @@ function prepare(payload: unknown, options: RunOptions<unknown, unknown> | undef
   if (!Array.isArray(args)) throw new TypeError(`'args' must be an array, got ${typeof args}`);
   if (name !== undefined && typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);
   const ownName = typeof flavour === 'string' ? undefined : flavour.nameOf?.(payload);
-  return { flavour, payload, args, name: name ?? ownName ?? functionName(payload) };
+  return { id: nextPayloadId(), flavour, payload, args, name: name ?? ownName ?? functionName(payload) };
 }
 
 function serviceItem(instance: object, record: ServiceRecord): Queued {
   const flavour = resolveFlavour(record.flavour);
   if (typeof flavour === 'string') {
-    return { flavour, payload: undefined, args: [], name: record.name, service: { ...record, instance } };
+    const service = { ...record, instance };
+    return { id: nextPayloadId(), flavour, payload: undefined, args: [], name: record.name, service };
   }
-  return { flavour, payload: bindService(flavour, instance, record), args: [], name: record.name };
+  return { id: nextPayloadId(), flavour, payload: bindService(flavour, instance, record), args: [], name: record.name };
 }
 
 /** The payload that runs a service instance's `run()` in its flavour. */

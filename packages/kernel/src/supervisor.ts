@@ -8,8 +8,8 @@ import { OrphanedReturn, PayloadFailure, isCancellation, type PayloadInfo } from
 import type { RunContext, RunKind } from './flavour.js';
 import type { Logger } from './logger.js';
 
-/** Where a payload is in its life. */
-export type NodeState = 'running' | 'stopping' | 'abandoned';
+/** Where a payload is in its life: queued until its runner accepts, abandoned if it outlived shutdown. */
+export type NodeState = 'queued' | 'running' | 'stopping' | 'abandoned';
 
 /** A payload under supervision. */
 export interface PayloadNode extends RunContext {
@@ -45,8 +45,8 @@ export class Supervisor {
   }
 
   /** Put a payload under supervision. */
-  add(name: string, flavour: string, kind: RunKind): PayloadNode {
-    const node: PayloadNode = { id: nextPayloadId(), name, flavour, kind, state: 'running', startedAt: Date.now() };
+  add(name: string, flavour: string, kind: RunKind, id = nextPayloadId()): PayloadNode {
+    const node: PayloadNode = { id, name, flavour, kind, state: 'running', startedAt: Date.now() };
     this.#live.set(node.id, node);
     return node;
   }

@@ -1,0 +1,65 @@
+/**
+ * Snapshots of the supervision tree: the runner at the root, a branch per flavour, and the
+ * payloads under each. Plain data, safe to log or serialise.
+ */
+import type { RunKind } from './flavour.js';
+import type { NodeState } from './supervisor.js';
+
+/** One payload in a snapshot. */
+export interface PayloadSnapshot {
+  readonly id: number;
+  readonly name: string;
+  readonly flavour: string;
+  readonly kind: RunKind;
+  readonly state: NodeState;
+  /** When it started, in milliseconds since the epoch; absent while queued. */
+  readonly startedAt?: number;
+}
+
+/** The payloads of one flavour. */
+export interface FlavourBranch {
+  readonly flavour: string;
+  readonly payloads: readonly PayloadSnapshot[];
+}
+
+/** The state of a runner and everything it supervises. */
+export interface RuntimeTree {
+  readonly state: 'idle' | 'starting' | 'running' | 'stopping';
+  readonly flavours: readonly FlavourBranch[];
+}
+
+export function buildTree(state: RuntimeTree['state'], payloads: readonly PayloadSnapshot[]): RuntimeTree {
+  const branches = new Map<string, PayloadSnapshot[]>();
+  for (const payload of payloads) {
+    const branch = branches.get(payload.flavour);
+    if (branch) branch.push(payload);
+    else branches.set(payload.flavour, [payload]);
+  }
+  return { state, flavours: [...branches].map(([flavour, list]) => ({ flavour, payloads: list })) };
+}
+
+/**
+ * Render a tree for people, like a thread dump.
+ *
+ * @example
+ * formatTree(runtime.tree());
+ * // runtime (running)
+ * // ├─ asyncio
+ * // │  └─ #3 poll [adopt] running for 12.5s
+ * // └─ trio
+ * //    └─ #4 Watcher.run [adopt] running for 12.5s
+ */
+export function formatTree(tree: RuntimeTree, now = Date.now()): string {
+  const lines = [`runtime (${tree.state})`];
+  tree.flavours.forEach((branch, b) => {
+    const lastBranch = b === tree.flavours.length - 1;
+    lines.push(`${lastBranch ? '└─' : '├─'} ${branch.flavour}`);
+    branch.payloads.forEach((p, i) => {
+      const since = p.startedAt === undefined ? '' : ` for ${((now - p.startedAt) / 1000).toFixed(1)}s`;
+      const stem = lastBranch ? '   ' : '│  ';
+      lines.push(`${stem}${i === branch.payloads.length - 1 ? '└─' : '├─'} #${p.id} ${p.name} [${p.kind}] ${p.state}${since}`);
+    });
+  });
+  if (tree.flavours.length === 0) lines.push('└─ (no payloads)');
+  return lines.join('\n');
+}
