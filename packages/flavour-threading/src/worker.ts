@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { explainMissingVariable, sourceUrlOf } from './payload-source.js';
+import { compileFunction, explainMissingVariable, sourceUrlOf } from './payload-source.js';
 import { toThrown, type PayloadSource, type RunDone, type RunRequest, type ToWorker } from './protocol.js';
 
 if (!parentPort) {
@@ -37,7 +37,8 @@ async function run(request: RunRequest): Promise<void> {
   try {
     outcome = { ok: true, value: await invoke(request.payload, request.args) };
   } catch (error) {
-    outcome = { ok: false, error: request.payload.kind === 'function' ? explainMissingVariable(error, request.payload.name) : error };
+    const { payload } = request;
+    outcome = { ok: false, error: payload.kind === 'function' ? explainMissingVariable(error, payload.name, payload.source) : error };
   }
   running--;
   const clean = running === 0 && isClean();
@@ -83,13 +84,10 @@ async function invoke(payload: PayloadSource, args: readonly unknown[]): Promise
 }
 
 function compile(source: string, name: string): Callable {
-  const url = sourceUrlOf(name);
-  const key = `${url}\n${source}`;
+  const key = `${sourceUrlOf(name)}\n${source}`;
   let fn = compiled.get(key);
   if (!fn) {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function('require', `'use strict';\nreturn ${source};\n//# sourceURL=${url}`) as (r: NodeRequire) => Callable;
-    fn = factory(payloadRequire);
+    fn = compileFunction(source, name, payloadRequire);
     if (compiled.size >= maxCompiled) compiled.clear();
     compiled.set(key, fn);
   }
