@@ -32,16 +32,20 @@ export class WorkerCrashed extends Error {
     readonly starting: boolean,
     cause?: unknown,
   ) {
-    const how =
-      cause === undefined
-        ? `exited with code ${exitCode}`
-        : `crashed (exit code ${exitCode}): ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`;
-    super(
-      starting
-        ? `the worker thread started for payload '${payloadName}' ${how} before it could run it`
-        : `worker thread of payload '${payloadName}' ${how} while running it`,
-      cause === undefined ? undefined : { cause },
-    );
+    const when = starting ? 'before it could run it' : 'while running it';
+    const subject = starting ? `the worker thread started for payload '${payloadName}'` : `worker thread of payload '${payloadName}'`;
+    let message: string;
+    if (cause === undefined) message = `${subject} exited with code ${exitCode} ${when}`;
+    else {
+      // Not `instanceof Error`: a thread's error may come from another realm.
+      const { name, message: text } = (typeof cause === 'object' && cause !== null ? cause : {}) as { name?: unknown; message?: unknown };
+      const detail = typeof text === 'string' ? `${String(name ?? 'Error')}: ${text}` : String(cause);
+      const outOfMemory = (cause as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      message = outOfMemory
+        ? `${subject} ran out of memory ${when} (raise the threading option resourceLimits): ${detail}`
+        : `${subject} crashed ${when}: ${detail}`;
+    }
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 

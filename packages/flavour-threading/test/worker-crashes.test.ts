@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import { PayloadFailure } from '@cobald/kernel';
+import { WorkerCrashed, threading } from '@cobald/flavour-threading';
+import { context, directRunner, quietRunner } from './support.js';
+
+describe('a worker thread that dies under its payload', () => {
+  it('fails an execute when the payload calls process.exit()', async () => {
+    const runner = quietRunner();
+    const accepting = runner.accept();
+    try {
+      const error = await runner
+        .execute(function quitter() { process.exit(3); }, { flavour: threading })
+        .catch((err: unknown) => err as WorkerCrashed);
+      expect(error).toBeInstanceOf(WorkerCrashed);
+      expect(error.message).toBe("worker thread of payload 'quitter' exited with code 3 while running it");
+      expect(error.exitCode).toBe(3);
+      // The runner goes on with fresh threads.
+      expect(await runner.execute(() => 'alive', { flavour: threading })).toBe('alive');
+    } finally {
+      await runner.shutdown();
+      await accepting;
+    }
+  });
+
+  it('fails an adopted payload whose timer throws after the function returned', async () => {
+    const runner = quietRunner({}, { gracePeriod: 30_000 });
+    runner.adopt(function lateThrow() {
+      setTimeout(() => { throw new Error('thrown by a timer'); }, 10);
+      return new Promise<void>((resolve) => setTimeout(resolve, 60_000));
+    }, { flavour: threading });
+    const failure = (await runner.accept().catch((err: unknown) => err)) as PayloadFailure;
+    expect(failure).toBeInstanceOf(PayloadFailure);
+    const crash = failure.cause as WorkerCrashed;
+    expect(crash).toBeInstanceOf(WorkerCrashed);
+    expect(crash.message).toBe("worker thread of payload 'lateThrow' crashed while running it: Error: thrown by a timer");
+    expect((crash.cause as Error).message).toBe('thrown by a timer');
+  });
+
+  it('fails a payload that runs out of memory under resourceLimits', async () => {
+    const runner = directRunner({ resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
+    try {
+      const error = await runner
+        .run(() => {
+          const hoard: number[][] = [];
+          for (;;) hoard.push(new Array(100_000).fill(hoard.length));
+        }, [], context('execute', 'hoarder'))
+        .catch((err: unknown) => err as WorkerCrashed);
+      expect(error).toBeInstanceOf(WorkerCrashed);
+      expect(error.message).toMatch(/^worker thread of payload 'hoarder' ran out of memory while running it \(raise the threading option resourceLimits\): .*memory/);
+      expect((error.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
+      expect(runner.stats().workers).toBe(0);
+    } finally {
+      await runner.close();
+    }
+  }, 20_000);
+
+  it('fails the waiting payload when a thread cannot even start', async () => {
+    // A heap too small for the worker's own entry module: it dies while starting.
+    const runner = directRunner({ resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } });
+    try {
+      const error = await runner.run(() => 1, [], context('execute', 'unlucky')).catch((err: unknown) => err as WorkerCrashed);
+      expect(error).toBeInstanceOf(WorkerCrashed);
+      expect(error.starting).toBe(true);
+      expect(error.message).toMatch(/^the worker thread started for payload 'unlucky' ran out of memory before it could run it/);
+    } finally {
+      await runner.close();
+    }
+  }, 20_000);
+});
