@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { threading } from '@cobald/flavour-threading';
-import { quietRunner } from './support.js';
+import { quietRunner, unexpected, until } from './support.js';
 
 describe('threading arguments and results', () => {
   it('travel by structured clone: the worker gets a copy', async () => {
@@ -47,8 +47,7 @@ describe('threading arguments and results', () => {
         },
         { flavour: threading, args: [shared] },
       );
-      const result = await Atomics.waitAsync(view, 0, 0, 5000).value;
-      expect(result).not.toBe('timed-out');
+      await until(() => Atomics.load(view, 0) !== 0);
       expect(Atomics.load(view, 0)).toBe(1234);
       Atomics.store(view, 1, 5678);
       Atomics.notify(view, 1);
@@ -65,7 +64,7 @@ describe('threading arguments and results', () => {
     try {
       const error = await runner
         .execute((a: unknown, b: unknown) => [a, b], { flavour: threading, name: 'pair', args: [1, { callback: () => 2 }] })
-        .catch((err: unknown) => err as Error);
+        .then(unexpected, (err: unknown) => err as Error);
       expect(error).toBeInstanceOf(TypeError);
       expect(error.message).toMatch(/^the arguments of threading payload 'pair' \(argument 1, an object .*\) cannot be sent to a worker thread/);
       expect(error.message).toMatch(/structured clone/);

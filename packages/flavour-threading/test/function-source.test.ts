@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { PayloadSourceError, threading } from '@cobald/flavour-threading';
-import { quietRunner } from './support.js';
+import { quietRunner, unexpected } from './support.js';
 
 /** A real function made from source text, as a compiler or an instrumenter would leave it. */
 // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -14,7 +14,7 @@ describe('threading function payloads and their source', () => {
     try {
       const error = await runner
         .execute(function scale(n: number) { return n * factor; }, { flavour: threading, args: [2] })
-        .catch((err: unknown) => err as ReferenceError);
+        .then(unexpected, (err: unknown) => err as ReferenceError);
       expect(error).toBeInstanceOf(ReferenceError);
       expect(error.message).toMatch(
         /^threading payload 'scale' refers to 'factor', which is not defined in the worker thread: .*without the variables of the scope .*Pass 'factor' as an argument.*module payload/,
@@ -31,14 +31,14 @@ describe('threading function payloads and their source', () => {
           },
           { flavour: threading, name: 'total', args: [[1, 2]] },
         )
-        .catch((err: unknown) => err as Error);
+        .then(unexpected, (err: unknown) => err as Error);
       expect(later.message).toMatch(/^threading payload 'total' refers to 'offset', which is not defined in the worker thread/);
       // The same function with the value as an argument works.
       expect(await runner.execute((n: number, f: number) => n * f, { flavour: threading, args: [2, factor] })).toBe(6);
       // A ReferenceError of the payload's own making is left as it is.
       const own = await runner
         .execute(() => { throw new ReferenceError('nothing is not defined'); }, { flavour: threading })
-        .catch((err: unknown) => err as Error);
+        .then(unexpected, (err: unknown) => err as Error);
       expect(own.message).toBe('nothing is not defined');
     } finally {
       await runner.shutdown();

@@ -55,3 +55,8 @@ export function runFixture(name: string, timeout = 15_000): Promise<{ code: numb
     });
   });
 }
+
+/** For `.then(unexpected, (err) => err)`: a promise that should have rejected resolved. */
+export function unexpected(value: unknown): never {
+  throw new Error(`expected a rejection, got ${String(value)}`);
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { PayloadFailure } from '@cobald/kernel';
 import { WorkerCrashed, threading } from '@cobald/flavour-threading';
-import { context, directRunner, quietRunner } from './support.js';
+import { context, directRunner, quietRunner, unexpected } from './support.js';
 
 describe('a worker thread that dies under its payload', () => {
   it('fails an execute when the payload calls process.exit()', async () => {
@@ -10,7 +10,7 @@ describe('a worker thread that dies under its payload', () => {
     try {
       const error = await runner
         .execute(function quitter() { process.exit(3); }, { flavour: threading })
-        .catch((err: unknown) => err as WorkerCrashed);
+        .then(unexpected, (err: unknown) => err as WorkerCrashed);
       expect(error).toBeInstanceOf(WorkerCrashed);
       expect(error.message).toBe("worker thread of payload 'quitter' exited with code 3 while running it");
       expect(error.exitCode).toBe(3);
@@ -44,7 +44,7 @@ describe('a worker thread that dies under its payload', () => {
           const hoard: number[][] = [];
           for (;;) hoard.push(new Array(100_000).fill(hoard.length));
         }, [], context('execute', 'hoarder'))
-        .catch((err: unknown) => err as WorkerCrashed);
+        .then(unexpected, (err: unknown) => err as WorkerCrashed);
       expect(error).toBeInstanceOf(WorkerCrashed);
       expect(error.message).toMatch(/^worker thread of payload 'hoarder' ran out of memory while running it \(raise the threading option resourceLimits\): .*memory/);
       expect((error.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
@@ -58,7 +58,7 @@ describe('a worker thread that dies under its payload', () => {
     // A heap too small for the worker's own entry module: it dies while starting.
     const runner = directRunner({ resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } });
     try {
-      const error = await runner.run(() => 1, [], context('execute', 'unlucky')).catch((err: unknown) => err as WorkerCrashed);
+      const error = await runner.run(() => 1, [], context('execute', 'unlucky')).then(unexpected, (err: unknown) => err as WorkerCrashed);
       expect(error).toBeInstanceOf(WorkerCrashed);
       expect(error.starting).toBe(true);
       expect(error.message).toMatch(/^the worker thread started for payload 'unlucky' ran out of memory before it could run it/);
