@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+/**
+ * The `cobald` command: read the command line, set up logging, load the configuration module,
+ * accept on the runtime until it stops, and turn the outcome into an exit code. Each step's
+ * mechanics live in their own file; this one is the flow.
+ *
+ * Exit codes: 0 after a graceful stop, 1 after a payload failed, 2 when the configuration
+ * could not be loaded, 64 (EX_USAGE) for a wrong command line, 73 (EX_CANTCREAT) when the log
+ * file cannot be opened; the kernel exits with 128+N on a second shutdown signal N.
+ */
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger as PinoLogger } from 'pino';
+import { ConfigError, loadConfig, loadKernel, runSetup, type KernelModule } from './config-loader.js';
+import { createLogging, LogTargetError, type Logging } from './logging.js';
+import { SystemdNotifier, type NotifySend } from './notify.js';
+import { parseCommand, usage, UsageError, type RunOptions } from './options.js';
+import { trapDaemonSignals } from './signals.js';
+import { version } from './version.js';
+
+/** Exit codes of `cobald`, in the spirit of sysexits(3). */
+export const exitCodes = {
+  ok: 0,
+  failure: 1,
+  config: 2,
+  usage: 64,
+  cantCreate: 73,
+} as const;
+
+/** Where `main` reads and writes; by default the process's own. */
+export interface MainOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly stdout?: NodeJS.WritableStream;
+  readonly stderr?: NodeJS.WritableStream;
+  /** How systemd notifications are sent; by default with the `systemd-notify` binary. */
+  readonly notify?: NotifySend;
+}
+
+/**
+ * Run `cobald` with `argv` (the arguments after the command's name) and resolve with its exit
+ * code. It does not exit the process: the `cobald` binary does that, so that payloads
+ * abandoned after the grace period cannot keep the daemon alive.
+ *
+ * @example
+ * import { main } from '@cobald/daemon';
+ * process.exitCode = await main(['run', './config.mjs', '--log-level', 'debug']);
+ */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  let command;
+  try {
+    command = parseCommand(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    stderr.write(`cobald: ${error.message}\n\n${usage}\n`);
+    return exitCodes.usage;
+  }
+  if (command.command === 'help') {
+    stdout.write(`${usage}\n`);
+    return exitCodes.ok;
+  }
+  if (command.command === 'version') {
+    stdout.write(`${version}\n`);
+    return exitCodes.ok;
+  }
+
+  const cwd = options.cwd ?? process.cwd();
+  let logging: Logging;
+  try {
+    logging = await createLogging({
+      level: command.logLevel,
+      target: command.logTarget,
+      journal: command.logJournal,
+      pretty: command.logPretty,
+      cwd,
+    });
+  } catch (error) {
+    if (!(error instanceof LogTargetError)) throw error;
+    stderr.write(`cobald: ${error.message}\n`);
+    return exitCodes.cantCreate;
+  }
+  const { logger } = logging;
+  for (const note of logging.notes) logger.warn({}, note);
+  const crashed = (err: Error, origin: string): void => logger.fatal({ err, origin }, `${origin}: ${err.message}`);
+  process.on('uncaughtExceptionMonitor', crashed);
+  try {
+    return await run(command, logging, { ...options, cwd });
+  } finally {
+    process.off('uncaughtExceptionMonitor', crashed);
+    logging.flush();
+  }
+}
+
+async function run(command: RunOptions & { readonly command: 'run' }, logging: Logging, options: MainOptions & { cwd: string }): Promise<number> {
+  const { logger } = logging;
+  const { command: _run, config: configFile, ...settings } = command;
+  let kernel: KernelModule;
+  let kernelVersion: string;
+  try {
+    ({ kernel, version: kernelVersion } = await loadKernel(resolve(options.cwd, configFile)));
+  } catch (error) {
+    return configFailed(logger, error);
+  }
+  logger.info(
+    {
+      versions: { '@cobald/daemon': version, '@cobald/kernel': kernelVersion, node: process.version },
+      platform: `${process.platform}-${process.arch}`,
+      config: configFile,
+      options: settings,
+    },
+    `cobald ${version} starting with @cobald/kernel ${kernelVersion} on Node.js ${process.version} (${process.platform}-${process.arch})`,
+  );
+
+  const { runtime } = kernel;
+  const untrap = trapDaemonSignals({ logging, logger, kernel });
+  const notifier = new SystemdNotifier({ logger, env: options.env ?? process.env, send: options.notify });
+  const onShutdownSignal = (): void => notifier.stopping();
+  try {
+    runtime.configure({ logger, ...(command.gracePeriod === undefined ? {} : { gracePeriod: command.gracePeriod }) });
+    let config;
+    try {
+      config = await loadConfig(configFile, options.cwd);
+      await runSetup(config, runtime);
+    } catch (error) {
+      return configFailed(logger, error);
+    }
+    logger.info({ config: config.path, flavours: flavourVersions(kernel) }, `configuration ${config.path} loaded`);
+
+    process.on('SIGINT', onShutdownSignal);
+    process.on('SIGTERM', onShutdownSignal);
+    const accepting = runtime.accept();
+    if (await whenRunning(kernel, accepting)) {
+      notifier.ready();
+      logger.info({ tree: runtime.tree() }, 'accepting');
+    }
+    try {
+      await accepting;
+    } catch (error) {
+      notifier.stopping();
+      logFailure(logger, error);
+      return exitCodes.failure;
+    }
+    notifier.stopping();
+    logger.info({}, 'stopped gracefully');
+    return exitCodes.ok;
+  } finally {
+    process.off('SIGINT', onShutdownSignal);
+    process.off('SIGTERM', onShutdownSignal);
+    untrap();
+    await notifier.close();
+  }
+}
+
+/** Wait until the runtime accepts work; false if `accept()` settled first. */
+async function whenRunning(kernel: KernelModule, accepting: Promise<void>): Promise<boolean> {
+  let settled = false;
+  accepting.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!kernel.runtime.running && !settled) await new Promise((resolve) => setTimeout(resolve, 5));
+  return kernel.runtime.running;
+}
+
+function logFailure(logger: PinoLogger, error: unknown): void {
+  const failure = error as { name?: unknown; payload?: unknown; cause?: unknown; message?: unknown };
+  if (failure?.name === 'PayloadFailure') {
+    logger.fatal({ payload: failure.payload, err: failure.cause }, String(failure.message));
+  } else {
+    logger.fatal({ err: error }, `the runtime failed: ${String(error)}`);
+  }
+}
+
+function configFailed(logger: PinoLogger, error: unknown): number {
+  if (error instanceof ConfigError) logger.fatal({ err: error.cause ?? error }, error.message);
+  else logger.fatal({ err: error }, `cannot load the configuration: ${String(error)}`);
+  return exitCodes.config;
+}
+
+function flavourVersions(kernel: KernelModule): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const name of kernel.registeredFlavours()) {
+    const flavour = kernel.resolveFlavour(name);
+    versions[name] = typeof flavour === 'string' ? 'unknown' : flavour.version;
+  }
+  return versions;
+}
+
+/** Whether this module is the script node was started with (also through npm's bin link). */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  const code = await main(process.argv.slice(2));
+  // Let stdout and stderr drain, then exit even if abandoned payloads still hold the loop.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+  process.exit(code);
+}

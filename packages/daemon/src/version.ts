@@ -1,0 +1,4 @@
+/** This package's version, read from its package.json so that a release bump cannot miss it. */
+import { createRequire } from 'node:module';
+
+export const version: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
