@@ -1,0 +1,105 @@
+import { describe, expect, it } from '@jest/globals';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Daemon, accepting, fixture, runCobald, tempDir } from './support.js';
+
+describe('running a configuration', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('stops gracefully on %s and exits with 0', async (signal) => {
+    const daemon = new Daemon(['run', fixture('heartbeat.mjs')]);
+    const ready = await daemon.record(accepting);
+    expect(ready.tree.flavours[0].payloads[0]).toMatchObject({ name: 'heartbeat', flavour: 'asyncio', state: 'running' });
+    daemon.kill(signal);
+    expect(await daemon.exited).toEqual({ code: 0, signal: null });
+    const messages = daemon.records().map((record) => record.msg);
+    expect(messages).toContain(`${signal}: shutting down gracefully`);
+    expect(messages.at(-1)).toBe('stopped gracefully');
+  });
+
+  it('logs the versions, the platform, the configuration and the options at start', async () => {
+    const daemon = new Daemon(['run', fixture('heartbeat.mjs'), '--grace-period', '250']);
+    await daemon.record(accepting);
+    daemon.kill('SIGTERM');
+    await daemon.exited;
+    const [start, loaded] = daemon.records();
+    expect(start).toMatchObject({
+      level: 30,
+      name: 'cobald',
+      versions: { '@cobald/daemon': '0.1.0', '@cobald/kernel': '0.1.0', node: process.version },
+      platform: `${process.platform}-${process.arch}`,
+      config: fixture('heartbeat.mjs'),
+      options: { logLevel: 'info', logTarget: 'stderr', gracePeriod: 250 },
+    });
+    expect(loaded).toMatchObject({ config: fixture('heartbeat.mjs'), flavours: { asyncio: '0.1.0' } });
+  });
+
+  it('forces exit with 128+signal on a second signal while payloads stop', async () => {
+    const daemon = new Daemon(['run', fixture('stubborn.mjs'), '--grace-period', '20000']);
+    await daemon.record(accepting);
+    daemon.kill('SIGINT');
+    await daemon.record((record) => record.msg === 'SIGINT: shutting down gracefully');
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toEqual({ code: 128 + 15, signal: null });
+    expect(daemon.records().at(-1)).toMatchObject({ level: 50, msg: 'SIGTERM during shutdown: forcing exit' });
+  });
+
+  it('exits with 1 after a payload failed, logging the payload and the error with its stack', async () => {
+    const result = await runCobald(['run', fixture('failing.mjs')]);
+    expect(result.code).toBe(1);
+    const failure = result.records.find((record) => record.level === 60);
+    expect(failure).toMatchObject({
+      payload: { name: 'crasher', flavour: 'asyncio', id: expect.any(Number) },
+      err: { type: 'Error', message: 'boom in crasher' },
+    });
+    expect(failure?.msg).toMatch(/^payload 'crasher' \(asyncio, #\d+\) failed/);
+    expect(failure?.err.stack).toMatch(/Error: boom in crasher\n\s+at crasher .*failing\.mjs/);
+  });
+
+  it('exits with 2 when the configuration module throws', async () => {
+    const result = await runCobald(['run', fixture('throwing.mjs')]);
+    expect(result.code).toBe(2);
+    const fatal = result.records.at(-1);
+    expect(fatal).toMatchObject({ level: 60, err: { message: 'bad configuration value' } });
+    expect(fatal?.msg).toBe(`cannot load configuration ${fixture('throwing.mjs')}: Error: bad configuration value`);
+    expect(result.records.map((record) => record.msg)).not.toContain('accepting');
+  });
+
+  it('exits with 2 when the configuration file does not exist', async () => {
+    const result = await runCobald(['run', 'no-such-config.mjs'], { cwd: tempDir() });
+    expect(result.code).toBe(2);
+    expect(result.records.at(-1)?.msg).toMatch(/^configuration file not found: .*no-such-config\.mjs$/);
+  });
+
+  it('exits with 2 when the default function of the configuration rejects', async () => {
+    const result = await runCobald(['run', fixture('setup-rejects.mjs')]);
+    expect(result.code).toBe(2);
+    expect(result.records.at(-1)).toMatchObject({ level: 60, err: { message: 'cannot reach the database' } });
+    expect(result.records.at(-1)?.msg).toContain('default export of configuration');
+  });
+
+  it('calls a default export with the runtime before accepting', async () => {
+    const daemon = new Daemon(['run', fixture('default-export.mjs')]);
+    const ready = await daemon.record(accepting);
+    expect(ready.tree.flavours[0].payloads[0]).toMatchObject({ name: 'from-default-export', state: 'running' });
+    daemon.kill('SIGINT');
+    expect((await daemon.exited).code).toBe(0);
+  });
+
+  it('loads a CommonJS configuration whose module.exports is the function', async () => {
+    const daemon = new Daemon(['run', fixture('commonjs.cjs'), '--grace-period', '50']);
+    const ready = await daemon.record(accepting);
+    expect(ready.tree.flavours[0].payloads[0]).toMatchObject({ name: 'fromCommonJS', flavour: 'asyncio' });
+    daemon.kill('SIGINT');
+    expect((await daemon.exited).code).toBe(0);
+  });
+
+  it('refuses a TypeScript configuration without tsx, saying what to install', async () => {
+    // Outside the repository, so that no tsx can be found beside it.
+    const dir = tempDir();
+    copyFileSync(fixture('typescript.ts'), join(dir, 'config.ts'));
+    const result = await runCobald(['run', 'config.ts'], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.records.at(-1)?.msg).toBe(
+      'cannot load config.ts: install tsx (npm install -D tsx) or compile it to JavaScript',
+    );
+  });
+});
