@@ -51,6 +51,8 @@ export class WorkerCrashed extends Error {
 
 /** One payload run, as the pool sees it. */
 export interface Job {
+  /** The payload's id (its RunContext's), to cancel it by. */
+  readonly id: number;
   readonly kind: RunKind;
   readonly name: string;
   /** What to send, made when a thread is free for it; throws if the payload cannot be sent. */
@@ -133,6 +135,17 @@ class Queue<T> {
     }
     return item;
   }
+  /** Take out the first item that `matches`. */
+  remove(matches: (item: T) => boolean): T | undefined {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i] as T;
+      if (matches(item)) {
+        this.#items.splice(i, 1);
+        return item;
+      }
+    }
+    return undefined;
+  }
   drain(): T[] {
     const items = this.#items.slice(this.#head) as T[];
     this.#items = [];
@@ -186,6 +199,29 @@ export class WorkerPool {
       started: this.#started,
       peakExecuting: this.#peakExecuting,
     };
+  }
+
+  /**
+   * Cancel the job of payload `id`: a queued one leaves the queue, a running one's thread is
+   * terminated (a thread cannot be asked to stop). Its run settles as cancelled. Does nothing
+   * for a payload that is not here (any more).
+   */
+  cancel(id: number): void {
+    const byId = (job: Job): boolean => job.id === id;
+    const queued = this.#adopts.remove(byId) ?? this.#executes.remove(byId);
+    if (queued) {
+      queued.cancel();
+      this.#pump();
+      return;
+    }
+    for (const thread of this.#threads) {
+      if (thread.state !== 'busy' || thread.job?.id !== id) continue;
+      const job = this.#detach(thread)!;
+      this.#retire(thread);
+      job.cancel();
+      this.#pump();
+      return;
+    }
   }
 
   /**

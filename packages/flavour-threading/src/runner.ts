@@ -71,6 +71,7 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
         outcome();
       };
       this.#pool.submit({
+        id: context.id,
         kind: context.kind,
         name: context.name,
         message: () => ({ payload: toPayloadSource(payload, context.name), args }),
@@ -80,6 +81,14 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
         cancel: () => settle(() => reject(cancelled(context))),
       });
     });
+  }
+
+  /**
+   * Stop one payload: terminate its worker thread, or take it out of the queue; its `run()`
+   * settles as cancelled. Threads cannot be asked to stop, so this is abrupt, as in cobald.
+   */
+  cancel(context: RunContext): void {
+    this.#pool.cancel(context.id);
   }
 
   /** Terminate every worker thread; running and queued payloads settle as cancelled. */

@@ -46,6 +46,31 @@ describe('threading shutdown', () => {
     expect(threadResources()).toEqual([]);
   });
 
+  it('cancels one payload, running or queued, and keeps the others', async () => {
+    const runner = directRunner({ maxWorkers: 1 });
+    try {
+      const spinner = context('adopt', 'spinner');
+      const spinning = runner.run(() => { while (true) {} }, [], spinner);
+      const blocker = context('execute', 'blocker');
+      const blocking = runner.run(() => new Promise(() => {}), [], blocker);
+      const waiter = context('execute', 'waiter');
+      const waiting = runner.run(() => 'never runs', [], waiter);
+      const after = runner.run(() => 'runs', [], context('execute', 'after'));
+      await until(() => runner.stats().busy === 2);
+      expect(runner.stats().queued).toBe(2);
+      runner.cancel(waiter);
+      await expect(waiting).rejects.toMatchObject({ name: 'PayloadCancelled', payload: { name: 'waiter' } });
+      runner.cancel(spinner);
+      await expect(spinning).rejects.toMatchObject({ name: 'PayloadCancelled', payload: { name: 'spinner' } });
+      runner.cancel(blocker);
+      await expect(blocking).rejects.toMatchObject({ name: 'PayloadCancelled', payload: { name: 'blocker' } });
+      expect(await after).toBe('runs');
+      runner.cancel(blocker); // again: nothing left to cancel
+    } finally {
+      await runner.close();
+    }
+  });
+
   it('lets the process exit while idle threads wait in the pool', async () => {
     const result = await runFixture('idle-pool.mjs', 10_000);
     expect(result).toMatchObject({ code: 0, signal: null, stderr: '', stdout: 'results 1,4,9,16\nidle 2\n' });
