@@ -9,7 +9,7 @@
  * file cannot be opened; the kernel exits with 128+N on a second shutdown signal N.
  */
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger as PinoLogger } from 'pino';
 import { ConfigError, loadConfig, loadKernel, runSetup, type KernelModule } from './config-loader.js';
@@ -123,7 +123,7 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
     let config;
     try {
       config = await loadConfig(configFile, options.cwd);
-      await runSetup(config, runtime);
+      await runSetup(config, runtime, { logger: logger.child({ config: basename(config.path) }) });
     } catch (error) {
       return configFailed(logger, error);
     }

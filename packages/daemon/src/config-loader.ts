@@ -3,7 +3,8 @@
  *
  * A configuration is an ES module or a CommonJS module (TypeScript too, through tsx). Loading
  * it creates services and adopts payloads on the kernel's `runtime`; it may also export a
- * default function `(runtime) => void | Promise<void>`, called before the daemon accepts.
+ * default function `(runtime, { logger }) => void | Promise<void>`, called before the daemon
+ * accepts.
  * The kernel is the one the configuration itself imports, found from the configuration's
  * folder, so that the daemon accepts on the very `runtime` the configuration adopted on.
  */
@@ -12,12 +13,27 @@ import { createRequire } from 'node:module';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Kernel from '@cobald/kernel';
+import type { Logger as PinoLogger } from 'pino';
 
 /** The kernel's module, as the configuration sees it. */
 export type KernelModule = typeof Kernel;
 
-/** The optional default export of a configuration module. */
-export type ConfigSetup = (runtime: Kernel.ServiceRunner) => void | Promise<void>;
+/** What the daemon gives a configuration's default function beside the runtime. */
+export interface ConfigContext {
+  /** The daemon's pino logger, for the configuration's own records. */
+  readonly logger: PinoLogger;
+}
+
+/**
+ * The optional default export of a configuration module, called before the daemon accepts.
+ *
+ * @example
+ * export default async function configure(runtime, { logger }) {
+ *   logger.info('configuring');
+ *   runtime.adopt(poll, { flavour: asyncio });
+ * }
+ */
+export type ConfigSetup = (runtime: Kernel.ServiceRunner, context: ConfigContext) => void | Promise<void>;
 
 /** A loaded configuration module. */
 export interface LoadedConfig {
@@ -60,14 +76,18 @@ export async function loadConfig(file: string, cwd = process.cwd()): Promise<Loa
 }
 
 /**
- * Call the configuration's default function with the runtime.
+ * Call the configuration's default function with the runtime and the daemon's logger.
  *
  * @throws ConfigError wrapping whatever it throws or rejects with.
  */
-export async function runSetup(config: LoadedConfig, runtime: Kernel.ServiceRunner): Promise<void> {
+export async function runSetup(
+  config: LoadedConfig,
+  runtime: Kernel.ServiceRunner,
+  context: ConfigContext,
+): Promise<void> {
   if (!config.setup) return;
   try {
-    await config.setup(runtime);
+    await config.setup(runtime, context);
   } catch (error) {
     throw new ConfigError(`the default export of configuration ${config.path} failed: ${describe(error)}`, {
       cause: error,

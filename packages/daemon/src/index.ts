@@ -4,7 +4,7 @@
  */
 export { main, exitCodes, type MainOptions } from './cli.js';
 export { parseCommand, usage, UsageError, logLevels, type Command, type RunOptions, type LogLevel } from './options.js';
-export { loadConfig, runSetup, loadKernel, ConfigError, type LoadedConfig, type ConfigSetup } from './config-loader.js';
+export { loadConfig, runSetup, loadKernel, ConfigError, type LoadedConfig, type ConfigSetup, type ConfigContext } from './config-loader.js';
 export { createLogging, formatJournal, syslogPriority, LogTargetError, type Logging, type LoggingOptions } from './logging.js';
 export { SystemdNotifier, systemdNotify, watchdogInterval, type NotifySend, type NotifierOptions } from './notify.js';
 export { trapDaemonSignals } from './signals.js';

@@ -76,9 +76,14 @@ describe('running a configuration', () => {
     expect(result.records.at(-1)?.msg).toContain('default export of configuration');
   });
 
-  it('calls a default export with the runtime before accepting', async () => {
+  it('calls a default export with the runtime and a logger before accepting', async () => {
     const daemon = new Daemon(['run', fixture('default-export.mjs')]);
     const ready = await daemon.record(accepting);
+    const messages = daemon.records().map((record) => record.msg);
+    expect(messages.indexOf('configuring from the default export')).toBeLessThan(messages.indexOf('accepting'));
+    expect(daemon.records()).toContainEqual(
+      expect.objectContaining({ config: 'default-export.mjs', answer: 42, msg: 'configuring from the default export' }),
+    );
     expect(ready.tree.flavours[0].payloads[0]).toMatchObject({ name: 'from-default-export', state: 'running' });
     daemon.kill('SIGINT');
     expect((await daemon.exited).code).toBe(0);
