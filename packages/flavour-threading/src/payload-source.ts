@@ -54,14 +54,24 @@ export class PayloadSourceError extends TypeError {
 
 const serviceInstance = Symbol('@cobald/flavour-threading/service-instance');
 
-/** The payload that runs a service's `run()`: its class's module and export, and the instance. */
+/**
+ * The payload that runs a service's `run()`: its class's module and export, and the instance.
+ *
+ * @example
+ * const payload: ServicePayload = bindServicePayload(instance, { module: import.meta.url });
+ */
 export interface ServicePayload extends ModulePayload {
   readonly module: string;
   readonly export: string;
   readonly [serviceInstance]: object;
 }
 
-/** Whether `payload` was made by {@link bindServicePayload}. */
+/**
+ * Whether `payload` was made by {@link bindServicePayload}.
+ *
+ * @example
+ * if (isServicePayload(payload)) console.log(`service of class ${payload.export}`);
+ */
 export function isServicePayload(payload: unknown): payload is ServicePayload {
   return typeof payload === 'object' && payload !== null && serviceInstance in payload;
 }
@@ -191,7 +201,12 @@ export function explainUnsendable(source: PayloadSource, args: readonly unknown[
   );
 }
 
-/** The sourceURL that marks code compiled from a function payload in stack traces. */
+/**
+ * The sourceURL that marks code compiled from a function payload in stack traces.
+ *
+ * @example
+ * sourceUrlOf('resize'); // 'cobald-threading-payload:resize', as in "at resize (cobald-threading-payload:resize:4:12)"
+ */
 export function sourceUrlOf(name: string): string {
   return `cobald-threading-payload:${encodeURIComponent(name)}`;
 }

@@ -49,7 +49,12 @@ export class WorkerCrashed extends Error {
   }
 }
 
-/** One payload run, as the pool sees it. */
+/**
+ * One payload run, as the pool sees it.
+ *
+ * @example
+ * pool.submit({ id, kind: 'execute', name, message: () => ({ payload, args }), unsendable, done, fail, cancel });
+ */
 export interface Job {
   /** The payload's id (its RunContext's), to cancel it by. */
   readonly id: number;
@@ -67,7 +72,12 @@ export interface Job {
   cancel(): void;
 }
 
-/** How a pool runs its threads. */
+/**
+ * How a pool runs its threads.
+ *
+ * @example
+ * const config: PoolConfig = { maxWorkers: 4, maxIdle: 4, maxStarting: 4, resourceLimits: undefined, entry, logger };
+ */
 export interface PoolConfig {
   /** The threads that executes may use at once. */
   readonly maxWorkers: number;

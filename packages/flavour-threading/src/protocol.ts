@@ -1,5 +1,6 @@
 /**
- * The messages between the main thread and a worker thread of the threading flavour. Every
+ * The messages between the main thread and a worker thread of the threading flavour, and the
+ * encoding of thrown values that travels in them ({@link toThrown}, {@link fromThrown}). Every
  * run carries an id and every answer names the run it answers, so a worker could run several
  * payloads at once or take them in batches later without a change of message shapes; the pool
  * currently sends one run per worker at a time and sends the next one as soon as the previous
@@ -42,7 +43,12 @@ export interface RunRequest {
   readonly args: readonly unknown[];
 }
 
-/** All messages the main thread sends. */
+/**
+ * All messages the main thread sends.
+ *
+ * @example
+ * port.on('message', (message: ToWorker) => { if (message.type === 'run') void run(message); });
+ */
 export type ToWorker = RunRequest;
 
 /**
@@ -90,7 +96,12 @@ export interface WorkerReady {
   readonly type: 'ready';
 }
 
-/** All messages a worker sends. */
+/**
+ * All messages a worker sends.
+ *
+ * @example
+ * worker.on('message', (message: FromWorker) => (message.type === 'ready' ? onReady() : onDone(message)));
+ */
 export type FromWorker = RunDone | WorkerReady;
 
 const maxDepth = 8;
