@@ -10,15 +10,22 @@ import type { SubprocessTypes } from './subprocess.js';
 
 const defaultMaxOutput = 1 << 20;
 
+/** A running child: `stop()` sends SIGTERM, then SIGKILL after the grace period. */
+interface Running {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  stopping: boolean;
+}
+
 export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
-  /** The running children, each with a promise that resolves when it has exited. */
-  readonly #children = new Map<ChildProcess, Promise<void>>();
+  /** The running children by payload id. */
+  readonly #running = new Map<number, Running>();
   readonly #gracePeriod: number;
   readonly #maxOutput: number;
   #closing = false;
   /** Kills every child if the process exits under the runner, so none is left orphaned. */
   readonly #killAll = (): void => {
-    for (const child of this.#children.keys()) child.kill('SIGKILL');
+    for (const { child } of this.#running.values()) child.kill('SIGKILL');
   };
 
   constructor(host: FlavourHost) {
@@ -50,10 +57,11 @@ export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
       const stdout = collect(child.stdout, this.#maxOutput);
       const stderr = collect(child.stderr, this.#maxOutput);
       let exited!: () => void;
-      this.#children.set(child, new Promise<void>((resolve) => (exited = resolve)));
+      const running: Running = { child, exited: new Promise<void>((resolve) => (exited = resolve)), stopping: false };
+      this.#running.set(context.id, running);
       const settle = (): void => {
         child.removeAllListeners();
-        this.#children.delete(child);
+        this.#running.delete(context.id);
         exited();
       };
       child.once('error', (error) => {
@@ -65,22 +73,38 @@ export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
       });
       child.once('close', (code, signal) => {
         settle();
-        if (this.#closing) reject(cancelled(context, new Error(`'${command}' was stopped by the runtime (${signal ?? `exit code ${code}`})`)));
-        else if (code === 0) resolve(context.kind === 'adopt' ? undefined : ({ code, stdout: stdout(), stderr: stderr() } satisfies CommandResult));
-        else reject(new CommandFailed(command, code, signal, stdout(), stderr()));
+        if (running.stopping) {
+          reject(cancelled(context, new Error(`'${command}' was stopped by the runtime (${signal ?? `exit code ${code}`})`)));
+        } else if (code === 0) {
+          resolve(context.kind === 'adopt' ? undefined : ({ code, stdout: stdout(), stderr: stderr() } satisfies CommandResult));
+        } else {
+          reject(new CommandFailed(command, code, signal, stdout(), stderr()));
+        }
       });
     });
+  }
+
+  /** Stop one command (the kernel stops services one at a time, newest first). */
+  cancel(context: RunContext): void {
+    const running = this.#running.get(context.id);
+    if (running) void this.#stop(running);
   }
 
   async close(): Promise<void> {
     this.#closing = true;
     process.off('exit', this.#killAll);
-    const exits = [...this.#children].map(([child, exited]) => {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.#gracePeriod);
-      return exited.finally(() => clearTimeout(timer));
-    });
-    await Promise.all(exits);
+    await Promise.all([...this.#running.values()].map((running) => this.#stop(running)));
+  }
+
+  /** SIGTERM, then SIGKILL once the grace period is over; resolves when the child has exited. */
+  #stop(running: Running): Promise<void> {
+    if (!running.stopping) {
+      running.stopping = true;
+      running.child.kill('SIGTERM');
+      const timer = setTimeout(() => running.child.kill('SIGKILL'), this.#gracePeriod);
+      void running.exited.then(() => clearTimeout(timer));
+    }
+    return running.exited;
   }
 }
 

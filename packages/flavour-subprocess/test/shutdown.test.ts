@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { PayloadCancelled, isCancellation } from '@cobald/kernel';
+import { PayloadCancelled, isCancellation, silentLogger, type RunContext } from '@cobald/kernel';
 import { subprocess } from 'cobald-flavour-subprocess';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,20 @@ describe('subprocess shutdown', () => {
     expect(await until(() => !alive(pid!), 2_000)).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(isCancellation(await executed)).toBe(true);
+  });
+
+  it('cancel() stops one command, which settles as cancelled; the others run on', async () => {
+    const runner = subprocess.createRunner({ logger: silentLogger, gracePeriod: 300, options: {} });
+    await runner.start?.();
+    const context = (id: number) => ({ id, name: `sleeper ${id}`, flavour: 'subprocess', kind: 'execute' as const });
+    const first = runner.run(sleeper(), [], context(1)).catch((e: unknown) => e);
+    const second = runner.run(node('setTimeout(() => console.log("done"), 300)'), [], context(2));
+    await until(() => childPids().length === 1);
+    // Optional in the FlavourRunner contract; the subprocess runner has it.
+    (runner as { cancel(context: RunContext): void }).cancel(context(1));
+    expect(isCancellation(await first)).toBe(true);
+    await expect(second).resolves.toMatchObject({ code: 0, stdout: 'done\n' });
+    await runner.close();
   });
 
   it('refuses to run once closed', async () => {
