@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, extname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Kernel from '@cobald/kernel';
 import type { Logger as PinoLogger } from 'pino';
@@ -136,9 +136,9 @@ function setupOf(module: Record<string, unknown>, path: string): ConfigSetup | u
 /** Make `import()` of a TypeScript file work, or explain what to install. */
 async function enableTypeScript(path: string, cwd: string): Promise<void> {
   const bases = [path, resolve(cwd, 'package.json')];
-  const esm = resolveFrom('tsx/esm/api', bases);
+  const esm = resolveImport('tsx', './esm/api', bases);
   if (esm) {
-    const cjs = resolveFrom('tsx/cjs/api', bases);
+    const cjs = resolveImport('tsx', './cjs/api', bases);
     for (const api of cjs ? [esm, cjs] : [esm]) {
       const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
       register();
@@ -152,13 +152,33 @@ async function enableTypeScript(path: string, cwd: string): Promise<void> {
   );
 }
 
-function resolveFrom(specifier: string, bases: readonly string[]): string | undefined {
+/**
+ * The file that `import('<pkg>/<subpath>')` loads, resolved from the first of `bases` that has
+ * the package. `require.resolve` would give the CommonJS build (the `require` condition), which
+ * for tsx's ESM API is not the same thing, so the package's `exports` are read here with the
+ * `import` condition.
+ */
+function resolveImport(pkg: string, subpath: string, bases: readonly string[]): string | undefined {
   for (const base of bases) {
+    let manifest: string;
     try {
-      return createRequire(base).resolve(specifier);
+      manifest = createRequire(base).resolve(`${pkg}/package.json`);
     } catch {
-      // not installed there
+      continue;
     }
+    const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> };
+    const target = exports && importTarget(exports[subpath]);
+    return target ? resolve(dirname(manifest), target) : undefined;
+  }
+  return undefined;
+}
+
+function importTarget(entry: unknown): string | undefined {
+  if (typeof entry === 'string') return entry;
+  if (typeof entry !== 'object' || entry === null) return undefined;
+  for (const condition of ['node', 'import', 'default']) {
+    const target = importTarget((entry as Record<string, unknown>)[condition]);
+    if (target) return target;
   }
   return undefined;
 }
