@@ -24,7 +24,8 @@ export interface ThreadingOptions {
   /**
    * How many worker threads executed payloads may use at once; more wait in a queue. Adopted
    * payloads each get a thread of their own and do not count. Also the number of idle
-   * threads kept warm. Default: `os.availableParallelism()`.
+   * threads kept warm, and of threads started at once (at least 2) while payloads wait for
+   * one. Default: `os.availableParallelism()`.
    */
   readonly maxWorkers?: number;
   /** The `resourceLimits` of every worker thread (heap sizes, stack size), as `new Worker` takes them. */
@@ -54,7 +55,7 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
     this.#pool = new WorkerPool({
       maxWorkers,
       maxIdle: maxWorkers,
-      maxStarting: Math.max(2, availableParallelism()),
+      maxStarting: Math.max(2, maxWorkers),
       resourceLimits,
       entry: workerEntry,
       logger: host.logger,

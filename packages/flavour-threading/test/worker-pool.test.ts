@@ -82,7 +82,7 @@ describe('the threading worker pool', () => {
   });
 
   it('serves a burst of 200 short adopts with a few warm threads', async () => {
-    const runner = quietRunner();
+    const runner = quietRunner({ maxWorkers: 2 });
     const accepting = runner.accept();
     try {
       const seen = new SharedArrayBuffer(4 * 201);
