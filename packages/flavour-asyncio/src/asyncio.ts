@@ -24,41 +24,48 @@ export interface AsyncioTypes extends PayloadTypes {
 type AsyncioPayload = AsyncioTypes['payload'];
 
 class AsyncioRunner implements FlavourRunner<AsyncioTypes> {
-  readonly #running = new Set<CancelScope>();
-  #closing: DOMException | undefined;
+  readonly #running = new Map<RunContext, CancelScope>();
+  #closed = false;
 
   run(payload: AsyncioPayload, args: readonly unknown[], context: RunContext): Promise<unknown> {
-    if (this.#closing) return Promise.reject(cancelled(context, this.#closing));
+    if (this.#closed) return Promise.reject(cancelled(context, stopReason));
     const scope = new CancelScope();
-    this.#running.add(scope);
+    this.#running.set(context, scope);
     let result: unknown;
     try {
       result = scope.run(payload, args);
     } catch (error) {
-      this.#running.delete(scope);
+      this.#running.delete(context);
       return Promise.reject(error);
     }
     return Promise.resolve(result).then(
       (value) => {
-        this.#running.delete(scope);
+        this.#running.delete(context);
         return value;
       },
       (error: unknown) => {
-        this.#running.delete(scope);
-        throw scope.cancelled && isAbort(error, this.#closing) ? cancelled(context, error) : error;
+        this.#running.delete(context);
+        throw scope.cancelled && isAbort(error) ? cancelled(context, error) : error;
       },
     );
   }
 
+  cancel(context: RunContext): void {
+    this.#running.get(context)?.cancel(stopReason);
+  }
+
   async close(): Promise<void> {
-    this.#closing ??= new DOMException('the runtime is shutting down', 'AbortError');
-    for (const scope of this.#running) scope.cancel(this.#closing);
+    this.#closed = true;
+    for (const scope of this.#running.values()) scope.cancel(stopReason);
   }
 }
 
+/** The reason every cancelled payload's signal aborts with. */
+const stopReason = new DOMException('the runtime is stopping this payload', 'AbortError');
+
 // By name, not instanceof: Node's own AbortError may come from another realm than ours.
-function isAbort(error: unknown, reason: unknown): boolean {
-  return error === reason || (typeof error === 'object' && error !== null && (error as Error).name === 'AbortError');
+function isAbort(error: unknown): boolean {
+  return error === stopReason || (typeof error === 'object' && error !== null && (error as Error).name === 'AbortError');
 }
 
 /**

@@ -30,7 +30,9 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
   #scope: Scope | undefined;
   #destroy: (() => Future<void>) | undefined;
   /** The tasks of payloads that have not settled yet. */
-  readonly #tasks = new Set<Task<void>>();
+  readonly #tasks = new Map<RunContext, Task<void>>();
+  /** Payloads halted one by one through `cancel()`. */
+  readonly #cancelled = new WeakSet<RunContext>();
   #closed: Promise<void> | undefined;
 
   constructor(host: FlavourHost) {
@@ -62,20 +64,28 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
         outcome = { ok: false, error };
       }
     });
-    this.#tasks.add(task);
+    this.#tasks.set(context, task);
     // A task's promise is lazy: this is the one place that observes it.
     return task.then(
       () => {
-        this.#tasks.delete(task);
+        this.#tasks.delete(context);
         if (outcome?.ok === false) throw outcome.error;
         return outcome?.value;
       },
       (halted: unknown) => {
-        this.#tasks.delete(task);
+        this.#tasks.delete(context);
         if (outcome?.ok === false) throw outcome.error;
-        throw this.#closed ? cancelled(context, halted) : halted;
+        throw this.#closed || this.#cancelled.has(context) ? cancelled(context, halted) : halted;
       },
     );
+  }
+
+  /** Halt one payload: its `finally` blocks run, and its `run()` settles as cancelled. */
+  cancel(context: RunContext): void {
+    const task = this.#tasks.get(context);
+    if (!task) return;
+    this.#cancelled.add(context);
+    task.halt().then(undefined, (err: unknown) => this.#host.logger.error({ err }, `trio payload '${context.name}' failed to halt: ${String(err)}`));
   }
 
   /**
@@ -99,7 +109,7 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     // Destroying a scope halts its tasks one after another, newest first: one payload whose
     // `finally` hangs would keep every older one from even starting its cleanup. Halt them all
     // at once, as trio cancels a whole cancel scope; destroying the scope then waits for them.
-    for (const task of this.#tasks) {
+    for (const task of this.#tasks.values()) {
       task.halt().then(undefined, (err: unknown) => logger.error({ err }, `a trio payload failed to halt: ${String(err)}`));
     }
     let timer: NodeJS.Timeout | undefined;

@@ -52,6 +52,25 @@ export class PayloadFailure extends Error {
 }
 
 /**
+ * A restarted payload needed more restarts within the intensity period than its policy
+ * allows, so it is escalated as fatal. `cause` is its last error (absent when it ended cleanly
+ * under `restart: 'always'`).
+ */
+export class RestartIntensityExceeded extends Error {
+  override readonly name = 'RestartIntensityExceeded';
+  constructor(
+    readonly payload: PayloadInfo,
+    readonly restarts: number,
+    readonly within: number,
+    cause: unknown,
+  ) {
+    super(`${describe(payload)} exceeded its restart intensity of ${restarts} restarts within ${within} ms`, {
+      cause,
+    });
+  }
+}
+
+/**
  * A payload was stopped because its runner shut down. `execute()` rejects with it when the
  * runtime stops under a running payload; for adopted payloads it is not a failure.
  */
@@ -73,12 +92,12 @@ export function isCancellation(error: unknown): error is PayloadCancelled {
   return typeof error === 'object' && error !== null && cancelledKey in error;
 }
 
-/** `execute()` was called while no `accept()` is running. */
+/** `execute()` (or a wait for the runner's state) was called while no `accept()` is running. */
 export class RunnerNotAccepting extends Error {
   override readonly name = 'RunnerNotAccepting';
-  constructor() {
+  constructor(method = 'execute') {
     super(
-      'execute() needs a runner that accepts work: call runner.accept() first ' +
+      `${method}() needs a runner that accepts work: call runner.accept() first ` +
         '(adopt() may come before accept(); its payloads are queued until then)',
     );
   }

@@ -7,6 +7,7 @@
  */
 import type { Logger } from './logger.js';
 import type { PayloadInfo } from './errors.js';
+import type { SupervisionOptions } from './supervision-options.js';
 import { PayloadCancelled } from './errors.js';
 
 /**
@@ -46,7 +47,7 @@ export interface RunContext extends PayloadInfo {
 }
 
 /** Options of a service, as given to the `@service(…)` decorator. */
-export interface ServiceOptions {
+export interface ServiceOptions extends SupervisionOptions {
   /** The flavour to run the service's `run()` in: a flavour object or a registered name. */
   readonly flavour: Flavour | string;
   /** The name of the service's node; by default `ClassName.run`. */
@@ -83,6 +84,12 @@ export interface FlavourRunner<T extends PayloadTypes = PayloadTypes> {
   start?(): void | Promise<void>;
   /** Run one payload to completion. */
   run(payload: T['payload'], args: readonly unknown[], context: RunContext): Promise<unknown>;
+  /**
+   * Stop one payload, as gracefully as the mechanism allows (abort its signal, halt it,
+   * terminate its worker); its `run()` then settles, as cancelled. Optional: with it, the
+   * kernel stops services one at a time, newest first, before it closes the runners.
+   */
+  cancel?(context: RunContext): void;
   /** Stop every payload and release all resources. */
   close(): Promise<void>;
 }
@@ -108,6 +115,11 @@ export interface FlavourSpec<T extends PayloadTypes = PayloadTypes> {
    * `() => instance.run()`.
    */
   bindService?(instance: { run(): unknown }, options: ServiceOptions): T['payload'];
+  /**
+   * Check a service's options when its class is decorated, so that a mistake shows at once
+   * rather than when the service starts; throw a `TypeError` that says what is expected.
+   */
+  checkServiceOptions?(options: ServiceOptions, target: abstract new (...args: any[]) => unknown): void;
 }
 
 /**

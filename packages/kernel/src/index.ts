@@ -1,5 +1,8 @@
-export { ServiceRunner, type ServiceRunnerOptions, type RunOptions } from './service-runner.js';
+export { ServiceRunner, type ServiceRunnerOptions, type RunOptions, type AdoptOptions } from './service-runner.js';
+export type { SupervisionOptions, RestartMode } from './supervision-options.js';
+export type { PayloadTrace, RestartEvent, RuntimeEvent } from './instrumentation.js';
 export { runtime } from './runtime.js';
+export { kernelVersion } from './version.js';
 export { formatTree, type RuntimeTree, type FlavourBranch, type PayloadSnapshot } from './tree.js';
 export type { NodeState } from './supervisor.js';
 export { service, type ServiceClass } from './service.js';
@@ -21,7 +24,7 @@ export {
   type KnownFlavours,
   type ServiceOptions,
 } from './flavour.js';
-export { registerFlavour, registeredFlavours, resolveFlavour, loadFlavour } from './registry.js';
+export { registerFlavour, registeredFlavours, registeredFlavour, resolveFlavour, loadFlavour } from './registry.js';
 export {
   OrphanedReturn,
   PayloadFailure,
@@ -30,6 +33,7 @@ export {
   RunnerStopping,
   AlreadyAccepting,
   UnknownFlavour,
+  RestartIntensityExceeded,
   IncompatibleFlavour,
   packageOf,
   isCancellation,

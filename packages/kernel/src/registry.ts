@@ -69,6 +69,11 @@ export function registerFlavour(flavour: Flavour): void {
   registry.flavours.set(flavour.name, flavour);
 }
 
+/** The flavour registered under `name`, if any. */
+export function registeredFlavour(name: string): Flavour | undefined {
+  return registry.flavours.get(name);
+}
+
 /** The registered flavours' names. */
 export function registeredFlavours(): string[] {
   return [...registry.flavours.keys()];

@@ -16,7 +16,9 @@ import {
   type ServiceRecord,
 } from './registry.js';
 import { Session } from './session.js';
+import { publishRuntime } from './instrumentation.js';
 import { nextPayloadId } from './supervisor.js';
+import { restartPolicy, type RestartPolicy, type SupervisionOptions } from './supervision-options.js';
 import { buildTree, type PayloadSnapshot, type RuntimeTree } from './tree.js';
 import { forceExit, trapShutdownSignals, type ShutdownSignal } from './signals.js';
 
@@ -45,12 +47,17 @@ export interface RunOptions<F, Args> {
   readonly name?: string;
 }
 
+/** How to adopt one payload: {@link RunOptions} and how to supervise it. */
+export type AdoptOptions<F, Args> = RunOptions<F, Args> & SupervisionOptions;
+
 interface Queued {
   readonly id: number;
+  readonly policy?: RestartPolicy | undefined;
+  readonly shutdownTimeout?: number | undefined;
   /** The flavour, or the name of one whose package is imported when the payload starts. */
   flavour: Flavour | string;
   payload: unknown;
-  /** For a service whose flavour is loaded by name: what to bind once it is. */
+  /** For a service: its record and instance, bound to its flavour once that is loaded. */
   readonly service?: ServiceRecord & { readonly instance: object };
   readonly args: readonly unknown[];
   readonly name: string;
@@ -105,14 +112,14 @@ export class ServiceRunner implements Acceptor {
    * runtime.adopt(function* watch(interval: number) { while (true) yield* sleep(interval); },
    *   { flavour: trio, args: [1000] });
    */
-  adopt<T extends PayloadTypes, P extends T['payload']>(payload: P, options: RunOptions<Flavour<T>, ArgsOf<T, P>>): void;
+  adopt<T extends PayloadTypes, P extends T['payload']>(payload: P, options: AdoptOptions<Flavour<T>, ArgsOf<T, P>>): void;
   adopt<K extends keyof KnownFlavours, P extends TypesOf<KnownFlavours[K]>['payload']>(
     payload: P,
-    options: RunOptions<K, ArgsOf<TypesOf<KnownFlavours[K]>, P>>,
+    options: AdoptOptions<K, ArgsOf<TypesOf<KnownFlavours[K]>, P>>,
   ): void;
-  adopt(payload: unknown, options: RunOptions<string, readonly unknown[]>): void;
-  adopt(payload: unknown, options: RunOptions<Flavour | string, readonly unknown[]>): void {
-    const item = prepare(payload, options);
+  adopt(payload: unknown, options: AdoptOptions<string, readonly unknown[]>): void;
+  adopt(payload: unknown, options: AdoptOptions<Flavour | string, readonly unknown[]>): void {
+    const item = prepare(payload, options, true);
     const session = this.#session;
     if (!session || session.state === 'starting') {
       if (session?.stopping) throw new RunnerStopping('adopt', item.name);
@@ -150,9 +157,9 @@ export class ServiceRunner implements Acceptor {
     const flavour = await loaded(item);
     if (session.state === 'starting') await session.prepare(flavour);
     if (session.stopping) throw new RunnerStopping('execute', item.name);
-    const node = session.supervisor.add(item.name, flavour.name, 'execute');
+    const node = session.supervisor.add({ name: item.name, flavour: flavour.name, kind: 'execute' });
     try {
-      return await session.run(flavour, item.payload, item.args, node);
+      return await session.runPayload(flavour, item.payload, item.args, node);
     } finally {
       session.supervisor.remove(node);
     }
@@ -191,6 +198,7 @@ export class ServiceRunner implements Acceptor {
       this.#session = undefined;
       releaseAcceptor(this);
       session.end();
+      publishRuntime({ state: 'stopped', failure: session.supervisor.failure });
     }
     if (session.supervisor.failure) throw session.supervisor.failure;
   }
@@ -223,9 +231,35 @@ export class ServiceRunner implements Acceptor {
         flavour: typeof item.flavour === 'string' ? item.flavour : item.flavour.name,
         kind: 'adopt',
         state: 'queued',
+        service: item.service !== undefined,
+        restarts: 0,
       }),
     );
     return buildTree(session?.state ?? 'idle', [...queued, ...(session?.supervisor.nodes() ?? [])]);
+  }
+
+  /**
+   * Resolves once the runner accepts work (queued payloads have been started); rejects if
+   * `accept()` ends before that, or was not called.
+   *
+   * @example
+   * const accepting = runtime.accept();
+   * await runtime.whenRunning();
+   * notifySystemd('READY=1');
+   */
+  whenRunning(): Promise<void> {
+    return this.#session?.running ?? Promise.reject(new RunnerNotAccepting('whenRunning'));
+  }
+
+  /**
+   * Resolves when the runner begins to stop, for whatever reason: `shutdown()`, a signal, or a
+   * failure. Rejects when `accept()` was not called.
+   *
+   * @example
+   * runtime.whenStopping().then(() => notifySystemd('STOPPING=1'));
+   */
+  whenStopping(): Promise<void> {
+    return this.#session?.stopRequested ?? Promise.reject(new RunnerNotAccepting('whenStopping'));
   }
 
   /**
@@ -271,7 +305,8 @@ export class ServiceRunner implements Acceptor {
       if (!flavours.has(item.flavour)) flavours.set(item.flavour, loaded(item));
     }
     await Promise.all([...flavours.values()].map((flavour) => flavour.then((f) => session.prepare(f)).catch(() => {})));
-    session.state = 'running';
+    session.run();
+    publishRuntime({ state: 'running' });
     const queue = this.#queue;
     this.#queue = [];
     for (const item of queue) launch(session, item);
@@ -290,17 +325,15 @@ export class ServiceRunner implements Acceptor {
 }
 
 function launch(session: Session, item: Queued): void {
-  const { flavour } = item;
-  if (typeof flavour !== 'string') {
-    const node = session.supervisor.add(item.name, flavour.name, 'adopt', item.id);
-    session.supervisor.watch(node, session.run(flavour, item.payload, item.args, node));
-    return;
-  }
-  const node = session.supervisor.add(item.name, flavour, 'adopt', item.id);
-  session.supervisor.watch(
-    node,
-    loaded(item).then((found) => session.run(found, item.payload, item.args, node)),
-  );
+  const { flavour, id, name, policy, shutdownTimeout } = item;
+  const flavourName = typeof flavour === 'string' ? flavour : flavour.name;
+  const spec = { id, name, flavour: flavourName, kind: 'adopt', service: item.service !== undefined, shutdownTimeout } as const;
+  const node = session.supervisor.add(spec);
+  const start =
+    typeof flavour === 'string'
+      ? () => loaded(item).then((found) => session.runPayload(found, item.payload, item.args, node))
+      : () => session.runPayload(flavour, item.payload, item.args, node);
+  session.supervisor.supervise(node, start, policy);
 }
 
 /** The item's flavour, loading it by name first if needed; its payload is validated then. */
@@ -313,7 +346,7 @@ async function loaded(item: Queued): Promise<Flavour> {
   return flavour;
 }
 
-function prepare(payload: unknown, options: RunOptions<unknown, unknown> | undefined): Queued {
+function prepare(payload: unknown, options: AdoptOptions<unknown, unknown> | undefined, supervised = false): Queued {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError("the options are required and must be an object: { flavour, args?, name? }");
   }
@@ -323,16 +356,28 @@ function prepare(payload: unknown, options: RunOptions<unknown, unknown> | undef
   if (!Array.isArray(args)) throw new TypeError(`'args' must be an array, got ${typeof args}`);
   if (name !== undefined && typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);
   const ownName = typeof flavour === 'string' ? undefined : flavour.nameOf?.(payload);
-  return { id: nextPayloadId(), flavour, payload, args, name: name ?? ownName ?? functionName(payload) };
+  const item: Queued = { id: nextPayloadId(), flavour, payload, args, name: name ?? ownName ?? functionName(payload) };
+  if (!supervised) return item;
+  const policy = restartPolicy(options);
+  const { shutdownTimeout } = options;
+  return policy || shutdownTimeout !== undefined ? { ...item, policy, shutdownTimeout } : item;
 }
 
 function serviceItem(instance: object, record: ServiceRecord): Queued {
   const flavour = resolveFlavour(record.flavour);
+  const { shutdownTimeout } = record.options as SupervisionOptions;
+  const base = {
+    id: nextPayloadId(),
+    args: [],
+    name: record.name,
+    service: { ...record, instance },
+    policy: restartPolicy(record.options),
+    shutdownTimeout,
+  };
   if (typeof flavour === 'string') {
-    const service = { ...record, instance };
-    return { id: nextPayloadId(), flavour, payload: undefined, args: [], name: record.name, service };
+    return { ...base, flavour, payload: undefined };
   }
-  return { id: nextPayloadId(), flavour, payload: bindService(flavour, instance, record), args: [], name: record.name };
+  return { ...base, flavour, payload: bindService(flavour, instance, record) };
 }
 
 /** The payload that runs a service instance's `run()` in its flavour. */

@@ -5,6 +5,7 @@
  */
 import { isFlavour, type ServiceOptions } from './flavour.js';
 import { enrolService, type ServiceRecord } from './registry.js';
+import { restartPolicy } from './supervision-options.js';
 
 /** A class whose instances have a `run()` method. */
 export type ServiceClass = abstract new (...args: any[]) => { run(): unknown };
@@ -46,10 +47,12 @@ export function service(options: ServiceOptions) {
   if (options.name !== undefined && typeof options.name !== 'string') {
     throw new TypeError(`@service(): 'name' must be a string, got ${typeof options.name}`);
   }
+  restartPolicy(options);
   return function decorate<C extends ServiceClass>(target: C, _context?: ClassDecoratorContext<C>): C {
     if (typeof target !== 'function' || typeof target.prototype?.run !== 'function') {
       throw new TypeError('@service() decorates a class that has a run() method');
     }
+    if (typeof options.flavour !== 'string') options.flavour.checkServiceOptions?.(options, target);
     const { flavour, name, ...rest } = options;
     const record: ServiceRecord = { flavour, name: name ?? `${target.name || 'anonymous'}.run`, options: rest };
     const Base = target as unknown as new (...args: any[]) => object;

@@ -5,7 +5,8 @@
  */
 import type { Flavour, FlavourHost, FlavourRunner, RunContext } from './flavour.js';
 import type { Logger } from './logger.js';
-import { Supervisor } from './supervisor.js';
+import { publishRuntime, traced } from './instrumentation.js';
+import { Supervisor, type PayloadNode } from './supervisor.js';
 
 export type SessionState = 'starting' | 'running' | 'stopping';
 
@@ -28,10 +29,14 @@ export class Session {
   readonly stopRequested: Promise<void>;
   /** Resolves when the session has ended, whatever its outcome. */
   readonly stopped: Promise<void>;
+  /** Resolves when the session accepts work; rejects if it ends before. */
+  readonly running: Promise<void>;
+  #running!: { resolve: () => void; reject: (error: unknown) => void };
   #requestStop!: () => void;
   #ended!: () => void;
   #stopping = false;
   readonly #slots = new Map<Flavour, RunnerSlot>();
+  readonly #byName = new Map<string, RunnerSlot>();
   readonly #config: SessionConfig;
 
   constructor(config: SessionConfig) {
@@ -39,10 +44,19 @@ export class Session {
     this.supervisor = new Supervisor(config.logger, () => this.requestStop());
     this.stopRequested = new Promise((resolve) => (this.#requestStop = resolve));
     this.stopped = new Promise((resolve) => (this.#ended = resolve));
+    this.running = new Promise((resolve, reject) => (this.#running = { resolve, reject }));
+    this.running.catch(() => {});
+  }
+
+  /** Mark the session as accepting work. */
+  run(): void {
+    this.state = 'running';
+    this.#running.resolve();
   }
 
   /** Mark the session as ended. */
   end(): void {
+    this.#running.reject(new Error('the runner stopped before it accepted work'));
     this.#ended();
   }
 
@@ -61,8 +75,15 @@ export class Session {
     return this.#slot(flavour).ready ?? Promise.resolve();
   }
 
-  /** Run one payload on its flavour's runner, starting the runner first if needed. */
-  run(flavour: Flavour, payload: unknown, args: readonly unknown[], context: RunContext): Promise<unknown> {
+  /** Run one payload on its flavour's runner, starting the runner first if needed; traced when anyone listens. */
+  runPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
+    return traced(
+      () => ({ id: node.id, name: node.name, flavour: node.flavour, kind: node.kind, service: node.service, restarts: node.restarts }),
+      () => this.#run(flavour, payload, args, node),
+    );
+  }
+
+  #run(flavour: Flavour, payload: unknown, args: readonly unknown[], context: RunContext): Promise<unknown> {
     let slot: RunnerSlot;
     try {
       slot = this.#slot(flavour);
@@ -78,13 +99,30 @@ export class Session {
   }
 
   /**
-   * Stop: close every flavour runner and wait for every payload to settle, for at most the
-   * grace period; what is left then is abandoned.
+   * Stop. First the services, newest first and one at a time, where their flavour can stop a
+   * single payload (OTP's shutdown order); then every flavour runner is closed. Each payload gets
+   * its own shutdown timeout, or the grace period, to settle; what is left then is abandoned.
    */
   async stop(): Promise<void> {
     this.state = 'stopping';
-    this.supervisor.stopping();
+    publishRuntime({ state: 'stopping' });
+    const { supervisor } = this;
+    supervisor.stopping();
     const { logger, gracePeriod } = this.#config;
+    const timeoutOf = (node: PayloadNode) => node.shutdownTimeout ?? gracePeriod;
+
+    for (const node of supervisor.live().filter((n) => n.service).reverse()) {
+      const runner = this.#byName.get(node.flavour)?.runner;
+      if (!runner?.cancel) continue;
+      try {
+        runner.cancel(node);
+      } catch (err) {
+        logger.error({ err, flavour: node.flavour }, `the ${node.flavour} runner failed to cancel '${node.name}': ${String(err)}`);
+      }
+      const timeout = timeoutOf(node);
+      if ((await within(supervisor.settled(node), timeout)) === 'timeout') supervisor.abandon(node, timeout);
+    }
+
     const closing = [...this.#slots].map(async ([flavour, slot]) => {
       try {
         await slot.ready;
@@ -93,11 +131,20 @@ export class Session {
         logger.error({ err, flavour: flavour.name }, `the ${flavour.name} runner failed to close: ${String(err)}`);
       }
     });
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, gracePeriod, 'timeout')));
-    const outcome = await Promise.race([Promise.all([...closing, this.supervisor.whenEmpty()]), graceOver]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') this.supervisor.abandonAll();
+    const byTimeout = new Map<number, PayloadNode[]>();
+    for (const node of supervisor.live()) {
+      const timeout = timeoutOf(node);
+      const group = byTimeout.get(timeout);
+      if (group) group.push(node);
+      else byTimeout.set(timeout, [node]);
+    }
+    const timers = [...byTimeout].map(([timeout, nodes]) =>
+      setTimeout(() => nodes.forEach((node) => supervisor.abandon(node, timeout)), timeout),
+    );
+    // Every node settles or is abandoned by its timer; a runner whose close() hangs is not waited for longer.
+    const longest = Math.max(gracePeriod, ...byTimeout.keys());
+    await within(Promise.all([...closing, supervisor.whenEmpty()]), longest);
+    timers.forEach(clearTimeout);
   }
 
   #slot(flavour: Flavour): RunnerSlot {
@@ -111,6 +158,7 @@ export class Session {
     const runner = flavour.createRunner(host);
     const started = runner.start?.();
     const created: RunnerSlot = { runner, ready: undefined };
+    this.#byName.set(flavour.name, created);
     if (started && typeof (started as Promise<void>).then === 'function') {
       created.ready = Promise.resolve(started).then(() => {
         created.ready = undefined;
@@ -119,5 +167,16 @@ export class Session {
     this.#slots.set(flavour, created);
     slot = created;
     return slot;
+  }
+}
+
+/** Wait for `promise` at most `ms` milliseconds. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

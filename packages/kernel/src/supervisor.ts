@@ -1,21 +1,49 @@
 /**
  * The supervision of one `accept()`: the nodes of the payloads that run, what each outcome
- * means, and escalation. An adopted payload has no parent, so a value or a failure of one is
- * escalated: the first becomes the {@link PayloadFailure} that `accept()` rejects with, and
- * the runner is told to stop. Later ones are logged.
+ * means, restarts, and escalation. An adopted payload has no parent, so a value or a failure
+ * of one is escalated, unless its restart policy restarts it: the first escalation becomes the
+ * {@link PayloadFailure} that `accept()` rejects with, and the runner is told to stop. Later
+ * ones are logged.
  */
-import { OrphanedReturn, PayloadFailure, isCancellation, type PayloadInfo } from './errors.js';
+import { OrphanedReturn, PayloadFailure, RestartIntensityExceeded, isCancellation, type PayloadInfo } from './errors.js';
 import type { RunContext, RunKind } from './flavour.js';
+import { restartChannel, type RestartEvent } from './instrumentation.js';
 import type { Logger } from './logger.js';
+import { backoffDelay, type RestartPolicy } from './supervision-options.js';
 
-/** Where a payload is in its life: queued until its runner accepts, abandoned if it outlived shutdown. */
-export type NodeState = 'queued' | 'running' | 'stopping' | 'abandoned';
+/**
+ * Where a payload is in its life: queued until its runner accepts; running; restarting while it
+ * waits out its backoff; stopping once the runtime stops; abandoned if it outlived its time to stop.
+ */
+export type NodeState = 'queued' | 'running' | 'restarting' | 'stopping' | 'abandoned';
 
-/** A payload under supervision. */
+/** A payload under supervision. It is also the `RunContext` its flavour runner gets. */
 export interface PayloadNode extends RunContext {
   state: NodeState;
-  /** When it started, in milliseconds since the epoch. */
-  readonly startedAt: number;
+  /** When its current run started, in milliseconds since the epoch. */
+  startedAt: number;
+  /** How often it was restarted. */
+  restarts: number;
+  /** Whether it runs a service's `run()`. */
+  readonly service: boolean;
+  /** Its own time to stop, instead of the grace period. */
+  readonly shutdownTimeout: number | undefined;
+}
+
+/** What a node is made from. */
+export interface NodeSpec {
+  readonly id?: number;
+  readonly name: string;
+  readonly flavour: string;
+  readonly kind: RunKind;
+  readonly service?: boolean;
+  readonly shutdownTimeout?: number | undefined;
+}
+
+interface Restarts {
+  /** When it ended within the intensity period, oldest first. */
+  readonly recent: number[];
+  timer: NodeJS.Timeout | undefined;
 }
 
 let lastId = 0;
@@ -25,10 +53,13 @@ export const nextPayloadId = (): number => ++lastId;
 
 export class Supervisor {
   readonly #live = new Map<number, PayloadNode>();
+  readonly #restarts = new Map<number, Restarts>();
+  readonly #waiters = new Map<number, () => void>();
   readonly #logger: Logger;
   readonly #escalate: (failure: PayloadFailure) => void;
   #failure: PayloadFailure | undefined;
   #drained: (() => void) | undefined;
+  #stopping = false;
 
   constructor(logger: Logger, escalate: (failure: PayloadFailure) => void) {
     this.#logger = logger;
@@ -45,22 +76,37 @@ export class Supervisor {
   }
 
   /** Put a payload under supervision. */
-  add(name: string, flavour: string, kind: RunKind, id = nextPayloadId()): PayloadNode {
-    const node: PayloadNode = { id, name, flavour, kind, state: 'running', startedAt: Date.now() };
+  add(spec: NodeSpec): PayloadNode {
+    const node: PayloadNode = {
+      id: spec.id ?? nextPayloadId(),
+      name: spec.name,
+      flavour: spec.flavour,
+      kind: spec.kind,
+      state: 'running',
+      startedAt: Date.now(),
+      restarts: 0,
+      service: spec.service ?? false,
+      shutdownTimeout: spec.shutdownTimeout,
+    };
     this.#live.set(node.id, node);
     return node;
   }
 
-  /** Watch an adopted payload's outcome: `undefined` is done, anything else escalates. */
-  watch(node: PayloadNode, outcome: Promise<unknown>): void {
-    outcome.then(
+  /**
+   * Run an adopted payload with `start` and watch its outcome: `undefined` is done, anything
+   * else escalates, unless `policy` restarts it.
+   */
+  supervise(node: PayloadNode, start: () => Promise<unknown>, policy?: RestartPolicy): void {
+    start().then(
       (value) => {
-        if (!this.remove(node)) return;
-        if (value !== undefined) this.fail(node, new OrphanedReturn(info(node), value));
+        if (!this.#live.has(node.id)) return;
+        if (value === undefined) this.#ended(node, start, policy, false, undefined);
+        else this.#ended(node, start, policy, true, new OrphanedReturn(info(node), value));
       },
       (error: unknown) => {
-        if (!this.remove(node)) return;
-        if (!isCancellation(error)) this.fail(node, error);
+        if (!this.#live.has(node.id)) return;
+        if (isCancellation(error)) this.remove(node);
+        else this.#ended(node, start, policy, true, error);
       },
     );
   }
@@ -68,6 +114,16 @@ export class Supervisor {
   /** Take a node out of supervision; false if it was no longer there (abandoned). */
   remove(node: PayloadNode): boolean {
     if (!this.#live.delete(node.id)) return false;
+    const restarts = this.#restarts.get(node.id);
+    if (restarts) {
+      clearTimeout(restarts.timer);
+      this.#restarts.delete(node.id);
+    }
+    const waiter = this.#waiters.get(node.id);
+    if (waiter) {
+      this.#waiters.delete(node.id);
+      waiter();
+    }
     if (this.#live.size === 0) this.#drained?.();
     return true;
   }
@@ -83,9 +139,30 @@ export class Supervisor {
     this.#escalate(failure);
   }
 
-  /** Mark every node as stopping. */
+  /** Begin stopping: no more restarts, and payloads waiting to restart are done. */
   stopping(): void {
-    for (const node of this.#live.values()) node.state = 'stopping';
+    this.#stopping = true;
+    for (const node of [...this.#live.values()]) {
+      if (node.state === 'restarting') this.remove(node);
+      else node.state = 'stopping';
+    }
+  }
+
+  /** The nodes under supervision, in the order they started; live objects, not copies. */
+  live(): PayloadNode[] {
+    return [...this.#live.values()];
+  }
+
+  /** Resolves once `node` is no longer supervised. */
+  settled(node: PayloadNode): Promise<void> {
+    if (!this.#live.has(node.id)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#waiters.get(node.id);
+      this.#waiters.set(node.id, () => {
+        previous?.();
+        resolve();
+      });
+    });
   }
 
   /** Resolves once no payload is under supervision. */
@@ -100,26 +177,66 @@ export class Supervisor {
     });
   }
 
-  /** Give up on every payload still running: they are forgotten and logged. */
-  abandonAll(): PayloadNode[] {
-    const abandoned = [...this.#live.values()];
-    this.#live.clear();
-    for (const node of abandoned) {
-      node.state = 'abandoned';
-      this.#logger.warn(
-        { payload: info(node) },
-        `payload '${node.name}' (${node.flavour}, #${node.id}) did not stop within the grace period and was abandoned`,
-      );
-    }
-    return abandoned;
+  /** Give up on a payload that did not stop in time: it is forgotten and logged. */
+  abandon(node: PayloadNode, timeout: number): void {
+    if (!this.remove(node)) return;
+    node.state = 'abandoned';
+    this.#logger.warn(
+      { payload: info(node), timeout },
+      `payload '${node.name}' (${node.flavour}, #${node.id}) did not stop within ${timeout} ms and was abandoned`,
+    );
   }
 
   /** A snapshot of the nodes under supervision. */
   nodes(): PayloadNode[] {
     return [...this.#live.values()].map((node) => ({ ...node }));
   }
+
+  #ended(node: PayloadNode, start: () => Promise<unknown>, policy: RestartPolicy | undefined, failed: boolean, reason: unknown): void {
+    if (policy && !this.#stopping && (failed || policy.mode === 'always')) {
+      this.#restart(node, start, policy, reason);
+      return;
+    }
+    this.remove(node);
+    if (failed) this.fail(node, reason);
+  }
+
+  #restart(node: PayloadNode, start: () => Promise<unknown>, policy: RestartPolicy, reason: unknown): void {
+    let restarts = this.#restarts.get(node.id);
+    if (!restarts) this.#restarts.set(node.id, (restarts = { recent: [], timer: undefined }));
+    const now = Date.now();
+    const recent = restarts.recent;
+    while (recent.length > 0 && now - recent[0]! >= policy.within) recent.shift();
+    if (recent.length >= policy.maxRestarts) {
+      this.remove(node);
+      this.fail(node, new RestartIntensityExceeded(info(node), policy.maxRestarts, policy.within, reason));
+      return;
+    }
+    const delay = backoffDelay(policy, recent.length);
+    recent.push(now);
+    node.restarts++;
+    node.state = 'restarting';
+    this.#logger.warn(
+      { payload: info(node), err: reason, restarts: node.restarts, delay },
+      `payload '${node.name}' (${node.flavour}, #${node.id}) ended${reason === undefined ? '' : ` with ${describeReason(reason)}`}; restart ${node.restarts} in ${delay} ms`,
+    );
+    if (restartChannel.hasSubscribers) {
+      const event: RestartEvent = { id: node.id, name: node.name, flavour: node.flavour, restarts: node.restarts, delay, reason };
+      restartChannel.publish(event);
+    }
+    restarts.timer = setTimeout(() => {
+      restarts.timer = undefined;
+      node.state = 'running';
+      node.startedAt = Date.now();
+      this.supervise(node, start, policy);
+    }, delay);
+  }
 }
 
 function info(node: PayloadInfo): PayloadInfo {
   return { id: node.id, name: node.name, flavour: node.flavour };
+}
+
+function describeReason(reason: unknown): string {
+  return reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
 }

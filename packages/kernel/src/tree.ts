@@ -12,7 +12,11 @@ export interface PayloadSnapshot {
   readonly flavour: string;
   readonly kind: RunKind;
   readonly state: NodeState;
-  /** When it started, in milliseconds since the epoch; absent while queued. */
+  /** Whether it runs a service's `run()`. */
+  readonly service: boolean;
+  /** How often it was restarted. */
+  readonly restarts: number;
+  /** When its current run started, in milliseconds since the epoch; absent while queued. */
   readonly startedAt?: number;
 }
 
@@ -57,7 +61,9 @@ export function formatTree(tree: RuntimeTree, now = Date.now()): string {
     branch.payloads.forEach((p, i) => {
       const since = p.startedAt === undefined ? '' : ` for ${((now - p.startedAt) / 1000).toFixed(1)}s`;
       const stem = lastBranch ? '   ' : '│  ';
-      lines.push(`${stem}${i === branch.payloads.length - 1 ? '└─' : '├─'} #${p.id} ${p.name} [${p.kind}] ${p.state}${since}`);
+      const kind = p.service ? 'service' : p.kind;
+      const restarts = p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : '';
+      lines.push(`${stem}${i === branch.payloads.length - 1 ? '└─' : '├─'} #${p.id} ${p.name} [${kind}] ${p.state}${since}${restarts}`);
     });
   });
   if (tree.flavours.length === 0) lines.push('└─ (no payloads)');

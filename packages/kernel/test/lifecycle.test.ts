@@ -18,6 +18,20 @@ describe('accept and shutdown', () => {
     await expect(accepting).resolves.toBeUndefined();
   });
 
+  it('tells when it runs and when it begins to stop', async () => {
+    const { runner } = testRunner();
+    await expect(runner.whenRunning()).rejects.toThrow(/whenRunning\(\) needs a runner that accepts work/);
+    await expect(runner.whenStopping()).rejects.toThrow(/whenStopping\(\) needs a runner/);
+    const order: string[] = [];
+    const accepting = runner.accept().then(() => order.push('stopped'));
+    const running = runner.whenRunning().then(() => order.push(`running ${runner.running}`));
+    const stopping = runner.whenStopping().then(() => order.push('stopping'));
+    await running;
+    await runner.shutdown();
+    await Promise.all([accepting, stopping]);
+    expect(order).toEqual(['running true', 'stopping', 'stopped']);
+  });
+
   it('refuses a second accept() on the same runner while it runs', async () => {
     const { runner } = testRunner();
     const accepting = runner.accept();

@@ -39,14 +39,14 @@ describe('tree()', () => {
       {
         state: 'running',
         flavours: [
-          { flavour: 'asyncio', payloads: [{ id: 3, name: 'poll', flavour: 'asyncio', kind: 'adopt', state: 'running', startedAt: 0 }] },
-          { flavour: 'trio', payloads: [{ id: 4, name: 'Watcher.run', flavour: 'trio', kind: 'adopt', state: 'queued' }] },
+          { flavour: 'asyncio', payloads: [{ id: 3, name: 'poll', flavour: 'asyncio', kind: 'adopt', state: 'running', service: false, restarts: 0, startedAt: 0 }] },
+          { flavour: 'trio', payloads: [{ id: 4, name: 'Watcher.run', flavour: 'trio', kind: 'adopt', state: 'queued', service: true, restarts: 2 }] },
         ],
       },
       12_500,
     );
     expect(text).toBe(
-      ['runtime (running)', '├─ asyncio', '│  └─ #3 poll [adopt] running for 12.5s', '└─ trio', '   └─ #4 Watcher.run [adopt] queued'].join('\n'),
+      ['runtime (running)', '├─ asyncio', '│  └─ #3 poll [adopt] running for 12.5s', '└─ trio', '   └─ #4 Watcher.run [service] queued, 2 restarts'].join('\n'),
     );
   });
 });

@@ -18,9 +18,14 @@ export interface InlineFlavourOptions {
   events?: string[];
   /** Whether close() cancels running payloads; false makes them outlive it (to test abandonment). */
   cancelOnClose?: boolean;
+  /**
+   * Give the runner a cancel(context), recorded in `events` as `cancel <name>`, that cancels
+   * that payload, or (`'deaf'`) does nothing else.
+   */
+  cancellable?: boolean | 'deaf';
 }
 
-export function inlineFlavour({ name = 'inline', startDelay = 0, events = [], cancelOnClose = true }: InlineFlavourOptions = {}) {
+export function inlineFlavour({ name = 'inline', startDelay = 0, events = [], cancelOnClose = true, cancellable = false }: InlineFlavourOptions = {}) {
   return defineFlavour<InlineTypes>({
     name,
     version: '0.0.0',
@@ -30,7 +35,12 @@ export function inlineFlavour({ name = 'inline', startDelay = 0, events = [], ca
     },
     createRunner(): FlavourRunner<InlineTypes> {
       const running = new Map<RunContext, (error: unknown) => void>();
+      const cancel = (context: RunContext) => {
+        events.push(`cancel ${context.name}`);
+        if (cancellable !== 'deaf') running.get(context)?.(cancelled(context));
+      };
       return {
+        ...(cancellable ? { cancel } : {}),
         async start() {
           events.push('start');
           if (startDelay) await new Promise((resolve) => setTimeout(resolve, startDelay));
