@@ -5,22 +5,15 @@
  */
 import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping } from './errors.js';
 import type { ArgsOf, Flavour, KnownFlavours, PayloadTypes, ResultOf, TypesOf } from './flavour.js';
-import { warningLogger, type Logger } from './logger.js';
-import {
-  claimAcceptor,
-  loadFlavour,
-  releaseAcceptor,
-  resolveFlavour,
-  startWaitingServices,
-  type Acceptor,
-  type ServiceRecord,
-} from './registry.js';
-import { Session } from './session.js';
 import { publishRuntime } from './instrumentation.js';
-import { nextPayloadId } from './supervisor.js';
-import { restartPolicy, type RestartPolicy, type SupervisionOptions } from './supervision-options.js';
-import { buildTree, type PayloadSnapshot, type RuntimeTree } from './tree.js';
+import { warningLogger, type Logger } from './logger.js';
+import { loadedFlavour, request, serviceRequest, type PayloadRequest } from './payload-request.js';
+import { claimAcceptor, releaseAcceptor, startWaitingServices, type Acceptor, type ServiceRecord } from './registry.js';
+import { Session } from './session.js';
 import { forceExit, trapShutdownSignals, type ShutdownSignal } from './signals.js';
+import type { SupervisionOptions } from './supervision-options.js';
+import { nextPayloadId } from './supervisor.js';
+import { buildTree, type PayloadSnapshot, type RuntimeTree } from './tree.js';
 
 /** Options of a {@link ServiceRunner}. */
 export interface ServiceRunnerOptions {
@@ -50,18 +43,6 @@ export interface RunOptions<F, Args> {
 /** How to adopt one payload: {@link RunOptions} and how to supervise it. */
 export type AdoptOptions<F, Args> = RunOptions<F, Args> & SupervisionOptions;
 
-interface Queued {
-  readonly id: number;
-  readonly policy?: RestartPolicy | undefined;
-  readonly shutdownTimeout?: number | undefined;
-  /** The flavour, or the name of one whose package is imported when the payload starts. */
-  flavour: Flavour | string;
-  payload: unknown;
-  /** For a service: its record and instance, bound to its flavour once that is loaded. */
-  readonly service?: ServiceRecord & { readonly instance: object };
-  readonly args: readonly unknown[];
-  readonly name: string;
-}
 
 const defaultGracePeriod = 3000;
 
@@ -82,7 +63,7 @@ const defaultGracePeriod = 3000;
  */
 export class ServiceRunner implements Acceptor {
   #options: Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
-  #queue: Queued[] = [];
+  #queue: PayloadRequest[] = [];
   #session: Session | undefined;
 
   constructor(options: ServiceRunnerOptions = {}) {
@@ -119,7 +100,7 @@ export class ServiceRunner implements Acceptor {
   ): void;
   adopt(payload: unknown, options: AdoptOptions<string, readonly unknown[]>): void;
   adopt(payload: unknown, options: AdoptOptions<Flavour | string, readonly unknown[]>): void {
-    const item = prepare(payload, options, true);
+    const item = request(payload, options, true);
     const session = this.#session;
     if (!session || session.state === 'starting') {
       if (session?.stopping) throw new RunnerStopping('adopt', item.name);
@@ -151,10 +132,10 @@ export class ServiceRunner implements Acceptor {
   ): Promise<ResultOf<TypesOf<KnownFlavours[K]>, P>>;
   execute(payload: unknown, options: RunOptions<string, readonly unknown[]>): Promise<unknown>;
   async execute(payload: unknown, options: RunOptions<Flavour | string, readonly unknown[]>): Promise<unknown> {
-    const item = prepare(payload, options);
+    const item = request(payload, options);
     const session = this.#session;
     if (!session) throw new RunnerNotAccepting();
-    const flavour = await loaded(item);
+    const flavour = await loadedFlavour(item);
     if (session.state === 'starting') await session.prepare(flavour);
     if (session.stopping) throw new RunnerStopping('execute', item.name);
     const node = session.supervisor.add({ name: item.name, flavour: flavour.name, kind: 'execute' });
@@ -282,9 +263,9 @@ export class ServiceRunner implements Acceptor {
   /** @internal Called by the registry for a service instance while this runner accepts. */
   startService(instance: object, record: ServiceRecord): void {
     const session = this.#session;
-    let item: Queued;
+    let item: PayloadRequest;
     try {
-      item = serviceItem(instance, record);
+      item = serviceRequest(instance, record);
     } catch (error) {
       const info = { id: nextPayloadId(), name: record.name, flavour: typeof record.flavour === 'string' ? record.flavour : record.flavour.name };
       if (session) session.supervisor.fail(info, error);
@@ -302,7 +283,7 @@ export class ServiceRunner implements Acceptor {
     // load or start fails its payloads when they launch.
     const flavours = new Map<Flavour | string, Promise<Flavour>>();
     for (const item of this.#queue) {
-      if (!flavours.has(item.flavour)) flavours.set(item.flavour, loaded(item));
+      if (!flavours.has(item.flavour)) flavours.set(item.flavour, loadedFlavour(item));
     }
     await Promise.all([...flavours.values()].map((flavour) => flavour.then((f) => session.prepare(f)).catch(() => {})));
     session.run();
@@ -324,70 +305,16 @@ export class ServiceRunner implements Acceptor {
   }
 }
 
-function launch(session: Session, item: Queued): void {
+function launch(session: Session, item: PayloadRequest): void {
   const { flavour, id, name, policy, shutdownTimeout } = item;
   const flavourName = typeof flavour === 'string' ? flavour : flavour.name;
   const spec = { id, name, flavour: flavourName, kind: 'adopt', service: item.service !== undefined, shutdownTimeout } as const;
   const node = session.supervisor.add(spec);
   const start =
     typeof flavour === 'string'
-      ? () => loaded(item).then((found) => session.runPayload(found, item.payload, item.args, node))
+      ? () => loadedFlavour(item).then((found) => session.runPayload(found, item.payload, item.args, node))
       : () => session.runPayload(flavour, item.payload, item.args, node);
   session.supervisor.supervise(node, start, policy);
-}
-
-/** The item's flavour, loading it by name first if needed; its payload is validated then. */
-async function loaded(item: Queued): Promise<Flavour> {
-  if (typeof item.flavour !== 'string') return item.flavour;
-  const flavour = await loadFlavour(item.flavour);
-  if (item.service) item.payload = bindService(flavour, item.service.instance, item.service);
-  else flavour.validate(item.payload);
-  item.flavour = flavour;
-  return flavour;
-}
-
-function prepare(payload: unknown, options: AdoptOptions<unknown, unknown> | undefined, supervised = false): Queued {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError("the options are required and must be an object: { flavour, args?, name? }");
-  }
-  const flavour = resolveFlavour(options.flavour);
-  if (typeof flavour !== 'string') flavour.validate(payload);
-  const { args = [], name } = options;
-  if (!Array.isArray(args)) throw new TypeError(`'args' must be an array, got ${typeof args}`);
-  if (name !== undefined && typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);
-  const ownName = typeof flavour === 'string' ? undefined : flavour.nameOf?.(payload);
-  const item: Queued = { id: nextPayloadId(), flavour, payload, args, name: name ?? ownName ?? functionName(payload) };
-  if (!supervised) return item;
-  const policy = restartPolicy(options);
-  const { shutdownTimeout } = options;
-  return policy || shutdownTimeout !== undefined ? { ...item, policy, shutdownTimeout } : item;
-}
-
-function serviceItem(instance: object, record: ServiceRecord): Queued {
-  const flavour = resolveFlavour(record.flavour);
-  const { shutdownTimeout } = record.options as SupervisionOptions;
-  const base = {
-    id: nextPayloadId(),
-    args: [],
-    name: record.name,
-    service: { ...record, instance },
-    policy: restartPolicy(record.options),
-    shutdownTimeout,
-  };
-  if (typeof flavour === 'string') {
-    return { ...base, flavour, payload: undefined };
-  }
-  return { ...base, flavour, payload: bindService(flavour, instance, record) };
-}
-
-/** The payload that runs a service instance's `run()` in its flavour. */
-function bindService(flavour: Flavour, instance: object, record: ServiceRecord): unknown {
-  const service = instance as { run(): unknown };
-  return flavour.bindService ? flavour.bindService(service, { ...record.options, flavour }) : () => service.run();
-}
-
-function functionName(payload: unknown): string {
-  return (typeof payload === 'function' && payload.name) || 'anonymous';
 }
 
 function checkOptions(options: ServiceRunnerOptions): void {

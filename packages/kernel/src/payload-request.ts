@@ -1,0 +1,82 @@
+/**
+ * Requests to run a payload: what `adopt()`, `execute()` and services hand the runner, checked
+ * once at the door (options, arguments, flavour, the payload itself) and given their id and name.
+ */
+import type { Flavour } from './flavour.js';
+import { loadFlavour, resolveFlavour, type ServiceRecord } from './registry.js';
+import type { AdoptOptions } from './service-runner.js';
+import { nextPayloadId } from './supervisor.js';
+import { restartPolicy, type RestartPolicy, type SupervisionOptions } from './supervision-options.js';
+
+/** One payload to run: checked, named and numbered, waiting in the queue or about to launch. */
+export interface PayloadRequest {
+  readonly id: number;
+  readonly policy?: RestartPolicy | undefined;
+  readonly shutdownTimeout?: number | undefined;
+  /** The flavour, or the name of one whose package is imported when the payload starts. */
+  flavour: Flavour | string;
+  payload: unknown;
+  /** For a service: its record and instance, bound to its flavour once that is loaded. */
+  readonly service?: ServiceRecord & { readonly instance: object };
+  readonly args: readonly unknown[];
+  readonly name: string;
+}
+
+/** The request's flavour, loading it by name first if needed; its payload is validated (or its service bound) then. */
+export async function loadedFlavour(item: PayloadRequest): Promise<Flavour> {
+  if (typeof item.flavour !== 'string') return item.flavour;
+  const flavour = await loadFlavour(item.flavour);
+  if (item.service) item.payload = bindService(flavour, item.service.instance, item.service);
+  else flavour.validate(item.payload);
+  item.flavour = flavour;
+  return flavour;
+}
+
+/**
+ * Check what `adopt()`/`execute()` were given and make the request, or throw a `TypeError`
+ * that says what is wrong. `supervised` adds the supervision options of `adopt()`.
+ */
+export function request(payload: unknown, options: AdoptOptions<unknown, unknown> | undefined, supervised = false): PayloadRequest {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError("the options are required and must be an object: { flavour, args?, name? }");
+  }
+  const flavour = resolveFlavour(options.flavour);
+  if (typeof flavour !== 'string') flavour.validate(payload);
+  const { args = [], name } = options;
+  if (!Array.isArray(args)) throw new TypeError(`'args' must be an array, got ${typeof args}`);
+  if (name !== undefined && typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);
+  const ownName = typeof flavour === 'string' ? undefined : flavour.nameOf?.(payload);
+  const item: PayloadRequest = { id: nextPayloadId(), flavour, payload, args, name: name ?? ownName ?? functionName(payload) };
+  if (!supervised) return item;
+  const policy = restartPolicy(options);
+  const { shutdownTimeout } = options;
+  return policy || shutdownTimeout !== undefined ? { ...item, policy, shutdownTimeout } : item;
+}
+
+/** The request that runs a service instance's `run()`. */
+export function serviceRequest(instance: object, record: ServiceRecord): PayloadRequest {
+  const flavour = resolveFlavour(record.flavour);
+  const { shutdownTimeout } = record.options as SupervisionOptions;
+  const base = {
+    id: nextPayloadId(),
+    args: [],
+    name: record.name,
+    service: { ...record, instance },
+    policy: restartPolicy(record.options),
+    shutdownTimeout,
+  };
+  if (typeof flavour === 'string') {
+    return { ...base, flavour, payload: undefined };
+  }
+  return { ...base, flavour, payload: bindService(flavour, instance, record) };
+}
+
+/** The payload that runs a service instance's `run()` in its flavour. */
+function bindService(flavour: Flavour, instance: object, record: ServiceRecord): unknown {
+  const service = instance as { run(): unknown };
+  return flavour.bindService ? flavour.bindService(service, { ...record.options, flavour }) : () => service.run();
+}
+
+function functionName(payload: unknown): string {
+  return (typeof payload === 'function' && payload.name) || 'anonymous';
+}
