@@ -120,6 +120,8 @@ interface Thread {
   state: ThreadState;
   job: Job | undefined;
   runId: number;
+  /** The name of the last payload it ran, to blame for a crash after its answer. */
+  last: string | undefined;
   /** The error the thread reported before it exited, if any. */
   error: unknown;
   readonly exited: Promise<void>;
@@ -286,6 +288,7 @@ export class WorkerPool {
       state: 'starting',
       job: undefined,
       runId: 0,
+      last: undefined,
       error: undefined,
       exited: new Promise((resolve) => (exited = resolve)),
     };
@@ -337,7 +340,15 @@ export class WorkerPool {
     if (index >= 0) this.#idle.splice(index, 1);
     const state = thread.state;
     thread.state = 'exiting';
-    if (this.#closed || state === 'exiting') return;
+    if (this.#closed) return;
+    if (state === 'exiting') {
+      // Retired after its payload answered, it crashed before it was gone: a timer the payload
+      // left behind threw. The payload's outcome is given already; the crash must not vanish.
+      if (thread.error !== undefined) {
+        this.#config.logger.warn({ err: thread.error, code, payload: thread.last }, `the worker thread of threading payload '${thread.last}' crashed after the payload had ended: ${String(thread.error)}`);
+      }
+      return;
+    }
     if (state === 'starting') {
       this.#starting--;
       // Nobody ran on it, but whoever waits first would have: that run fails, so that a
@@ -365,6 +376,7 @@ export class WorkerPool {
     }
     thread.state = 'busy';
     thread.job = job;
+    thread.last = job.name;
     thread.runId++;
     if (job.kind === 'execute') {
       this.#executing++;

@@ -23,6 +23,17 @@ const compiled = new Map<string, Callable>();
 const maxCompiled = 256;
 
 let running = 0;
+/**
+ * Set when an uncaught error (a microtask or timer of a payload that threw) is ending this
+ * thread. The thread still runs the microtasks already queued, so without this it could answer
+ * a run as done and clean just before it dies, and the next payload sent to it would be blamed
+ * for the crash. A dying thread answers nothing: its payload fails with the crash.
+ */
+let dying = false;
+process.on('uncaughtExceptionMonitor', () => {
+  // A payload that handles uncaught errors itself keeps the thread alive.
+  if (process.listenerCount('uncaughtException') === 0) dying = true;
+});
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'run') void run(message);
@@ -41,6 +52,7 @@ async function run(request: RunRequest): Promise<void> {
     outcome = { ok: false, error: payload.kind === 'function' ? explainMissingVariable(error, payload.name, payload.source) : error };
   }
   running--;
+  if (dying) return;
   const clean = running === 0 && isClean();
   const done: RunDone = outcome.ok
     ? { type: 'done', id: request.id, ok: true, value: outcome.value, clean }
