@@ -98,12 +98,14 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
   const { logger } = logging;
   const { command: _run, config: configFile, ...settings } = command;
   let kernel: KernelModule;
-  let kernelVersion: string;
+  let manifestVersion: string;
   try {
-    ({ kernel, version: kernelVersion } = await loadKernel(resolve(options.cwd, configFile)));
+    ({ kernel, version: manifestVersion } = await loadKernel(resolve(options.cwd, configFile)));
   } catch (error) {
     return configFailed(logger, error);
   }
+  // The kernel says its own version; a kernel older than `kernelVersion` is read from its package.json.
+  const kernelVersion = kernel.kernelVersion ?? manifestVersion;
   logger.info(
     {
       versions: { '@cobald/daemon': version, '@cobald/kernel': kernelVersion, node: process.version },
@@ -117,7 +119,6 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
   const { runtime } = kernel;
   const untrap = trapDaemonSignals({ logging, logger, kernel });
   const notifier = new SystemdNotifier({ logger, env: options.env ?? process.env, send: options.notify });
-  const onShutdownSignal = (): void => notifier.stopping();
   try {
     runtime.configure({ logger, ...(command.gracePeriod === undefined ? {} : { gracePeriod: command.gracePeriod }) });
     let config;
@@ -129,10 +130,22 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
     }
     logger.info({ config: config.path, flavours: flavourVersions(kernel) }, `configuration ${config.path} loaded`);
 
-    process.on('SIGINT', onShutdownSignal);
-    process.on('SIGTERM', onShutdownSignal);
     const accepting = runtime.accept();
-    if (await whenRunning(kernel, accepting)) {
+    // READY=1 once the runtime runs; STOPPING=1 as soon as the shutdown begins, whatever began
+    // it (a signal, a failure, shutdown() from a payload), not once everything has stopped, and
+    // after READY=1 even when the runtime begins to stop while it starts.
+    const running = runtime.whenRunning().then(
+      () => true,
+      () => false,
+    );
+    runtime.whenStopping().then(
+      async () => {
+        await running;
+        notifier.stopping();
+      },
+      () => {},
+    );
+    if (await running) {
       notifier.ready();
       logger.info({ tree: runtime.tree() }, 'accepting');
     }
@@ -147,22 +160,9 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
     logger.info({}, 'stopped gracefully');
     return exitCodes.ok;
   } finally {
-    process.off('SIGINT', onShutdownSignal);
-    process.off('SIGTERM', onShutdownSignal);
     untrap();
     await notifier.close();
   }
-}
-
-/** Wait until the runtime accepts work; false if `accept()` settled first. */
-async function whenRunning(kernel: KernelModule, accepting: Promise<void>): Promise<boolean> {
-  let settled = false;
-  accepting.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  while (!kernel.runtime.running && !settled) await new Promise((resolve) => setTimeout(resolve, 5));
-  return kernel.runtime.running;
 }
 
 function logFailure(logger: PinoLogger, error: unknown): void {
@@ -182,10 +182,7 @@ function configFailed(logger: PinoLogger, error: unknown): number {
 
 function flavourVersions(kernel: KernelModule): Record<string, string> {
   const versions: Record<string, string> = {};
-  for (const name of kernel.registeredFlavours()) {
-    const flavour = kernel.resolveFlavour(name);
-    versions[name] = typeof flavour === 'string' ? 'unknown' : flavour.version;
-  }
+  for (const name of kernel.registeredFlavours()) versions[name] = kernel.registeredFlavour(name)?.version ?? 'unknown';
   return versions;
 }
 

@@ -121,6 +121,24 @@ describe('systemd notifications from the cobald command', () => {
     expect(sent()).toEqual(['READY=1', 'STOPPING=1']);
   });
 
+  it('sends STOPPING=1 as soon as a failure begins the shutdown, while payloads still stop', async () => {
+    const { env, sent } = fakeSystemdNotify();
+    const release = join(tempDir(), 'release');
+    const daemon = new Daemon(['run', fixture('failing-slow-stop.mjs'), '--grace-period', '60000'], {
+      env: { ...env, COBALD_TEST_RELEASE: release },
+    });
+    let exited = false;
+    void daemon.exited.then(() => (exited = true));
+    await daemon.until(() => sent().includes('STOPPING=1') || undefined, 'STOPPING=1');
+    // The lingering payload holds the shutdown until the release file exists.
+    expect(exited).toBe(false);
+    expect(sent()).toEqual(['READY=1', 'STOPPING=1']);
+    writeFileSync(release, '');
+    expect((await daemon.exited).code).toBe(1);
+    expect(sent()).toEqual(['READY=1', 'STOPPING=1']);
+    expect(daemon.records().find((record) => record.level === 60)).toMatchObject({ payload: { name: 'crasher' } });
+  });
+
   it('sends no READY=1 when the configuration fails', async () => {
     const { env, sent } = fakeSystemdNotify();
     const daemon = new Daemon(['run', fixture('throwing.mjs')], { env });
