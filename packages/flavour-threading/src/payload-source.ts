@@ -155,6 +155,26 @@ export function toPayloadSource(payload: unknown, name: string): PayloadSource {
  */
 export function bindServicePayload(instance: { run(): unknown }, options: Readonly<Record<string, unknown>>): ServicePayload {
   const className = (instance.constructor as { name?: string } | undefined)?.name || 'anonymous';
+  const { url, exportName } = serviceModule(className, options);
+  return Object.freeze({ module: url, export: exportName, [serviceInstance]: instance });
+}
+
+/**
+ * Check the options of a threading service when its class is decorated (the flavour's
+ * `checkServiceOptions`), so that a missing or wrong `module` or `export` shows at once, not
+ * when the service starts.
+ *
+ * @throws TypeError when `module` is missing or not a URL/path, or `export` is not a string.
+ *
+ * @example
+ * checkServiceOptions({ flavour: threading }, Crawler); // throws: … needs 'module' …
+ */
+export function checkServiceOptions(options: Readonly<Record<string, unknown>>, target: Function): void {
+  serviceModule(target.name || 'anonymous', options);
+}
+
+/** The module URL and export name of a threading service of class `className`. */
+function serviceModule(className: string, options: Readonly<Record<string, unknown>>): { url: string; exportName: string } {
   const { module, export: exportName = className } = options;
   if (module === undefined) {
     throw new TypeError(
@@ -172,8 +192,7 @@ export function bindServicePayload(instance: { run(): unknown }, options: Readon
   if (typeof exportName !== 'string' || exportName === '') {
     throw new TypeError(`@service(): 'export' of a threading service must be a non-empty string, got ${describeValue(exportName)}`);
   }
-  const url = moduleUrl({ module });
-  return Object.freeze({ module: url, export: exportName, [serviceInstance]: instance });
+  return { url: moduleUrl({ module }), exportName };
 }
 
 /**

@@ -4,7 +4,7 @@
  * accepting `ServiceRunner`. Importing the package registers it as `'threading'`.
  */
 import { defineFlavour, registerFlavour, type PayloadTypes } from '@cobald/kernel';
-import { bindServicePayload, checkPayload, payloadName, type ModulePayload } from './payload-source.js';
+import { bindServicePayload, checkPayload, checkServiceOptions, payloadName, type ModulePayload } from './payload-source.js';
 import { ThreadingRunner } from './runner.js';
 import { version } from './version.js';
 
@@ -81,6 +81,13 @@ export const threading = defineFlavour<ThreadingTypes>({
    * new Crawler('https://example.org/');
    */
   bindService: (instance, options) => bindServicePayload(instance, options),
+  /**
+   * Checks a threading service's `module` and `export` when its class is decorated, so that
+   * `@service({ flavour: threading })` without `module` throws its explanatory TypeError at
+   * once rather than when the service starts. (A service that names its flavour as
+   * `'threading'` is checked when it starts, once the flavour is loaded.)
+   */
+  checkServiceOptions: (options, target) => checkServiceOptions(options, target),
 });
 
 registerFlavour(threading);

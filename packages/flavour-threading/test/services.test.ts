@@ -36,8 +36,30 @@ describe('threading services', () => {
     await expect(accepting).resolves.toBeUndefined();
   });
 
-  it('need the module that exports their class', async () => {
-    @service({ flavour: threading })
+  it('need the module that exports their class, which the decorator checks at once', () => {
+    const decorate = () =>
+      service({ flavour: threading })(
+        class Homeless {
+          run() {}
+        },
+      );
+    expect(decorate).toThrow(TypeError);
+    expect(decorate).toThrow(
+      /^@service\(\{ flavour: threading \}\) of class Homeless needs 'module': .*import\.meta\.url\. A class cannot be sent to a worker thread, but its module can/,
+    );
+    expect(() => service({ flavour: threading, module: 42 })(class Numbered { run() {} })).toThrow(
+      /^@service\(\): 'module' of a threading service must be a URL or a path, got /,
+    );
+    expect(() => service({ flavour: threading, module: import.meta.url, export: '' })(class Unnamed { run() {} })).toThrow(
+      /^@service\(\): 'export' of a threading service must be a non-empty string/,
+    );
+    expect(() => service({ flavour: threading, module: './relative.mjs' })(class Relative { run() {} })).toThrow(
+      /is relative \('\.\/relative\.mjs'\)/,
+    );
+  });
+
+  it('named by flavour name fail without a module when they start', async () => {
+    @service({ flavour: 'threading' })
     class Homeless {
       run() {}
     }
