@@ -102,7 +102,32 @@ export interface WorkerReady {
  * @example
  * worker.on('message', (message: FromWorker) => (message.type === 'ready' ? onReady() : onDone(message)));
  */
-export type FromWorker = RunDone | WorkerReady;
+export type FromWorker = RunDone | WorkerReady | WorkerDiagnostic;
+
+/**
+ * Worker → main: a message published in the worker on a `node:diagnostics_channel` channel
+ * named in the threading option `forwardChannels`. The main thread publishes it on the channel
+ * of the same name if that has subscribers there. It is sent before the run's answer.
+ *
+ * @example
+ * parentPort.postMessage({ type: 'diagnostic', channel: 'app:jobs', message: { done: 3 } } satisfies WorkerDiagnostic);
+ */
+export interface WorkerDiagnostic {
+  readonly type: 'diagnostic';
+  readonly channel: string;
+  readonly message: unknown;
+}
+
+/**
+ * What a worker thread is started with (its `workerData`).
+ *
+ * @example
+ * new Worker(entry, { workerData: { forwardChannels: ['app:jobs'] } satisfies WorkerOptions });
+ */
+export interface WorkerOptions {
+  /** The diagnostics channels whose messages the worker forwards to the main thread. */
+  readonly forwardChannels: readonly string[];
+}
 
 const maxDepth = 8;
 
