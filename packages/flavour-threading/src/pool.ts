@@ -8,9 +8,10 @@
  * payload crashed it, left timers or sockets behind, or whose state is unknown is terminated,
  * never reused.
  */
+import { channel } from 'node:diagnostics_channel';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger, RunKind } from '@cobald/kernel';
-import type { FromWorker, PayloadSource, RunDone } from './protocol.js';
+import type { FromWorker, PayloadSource, RunDone, WorkerOptions } from './protocol.js';
 
 /**
  * The worker thread that ran a payload died under it: an uncaught error (in a timer, say),
@@ -89,6 +90,8 @@ export interface PoolConfig {
   /** The worker entry: dist/worker.js. */
   readonly entry: URL;
   readonly logger: Logger;
+  /** The diagnostics channels that workers forward to the main thread; none by default. */
+  readonly forwardChannels?: readonly string[];
 }
 
 /**
@@ -281,6 +284,7 @@ export class WorkerPool {
       // The payloads' output goes where the process's goes.
       stdout: false,
       stderr: false,
+      workerData: { forwardChannels: this.#config.forwardChannels ?? [] } satisfies WorkerOptions,
     });
     let exited!: () => void;
     const thread: Thread = {
@@ -314,6 +318,12 @@ export class WorkerPool {
   }
 
   #onMessage(thread: Thread, message: FromWorker): void {
+    if (message.type === 'diagnostic') {
+      // Published in the worker, also just before it was terminated: it happened.
+      const target = channel(message.channel);
+      if (target.hasSubscribers) target.publish(message.message);
+      return;
+    }
     if (thread.state === 'exiting') return;
     if (message.type === 'ready') {
       if (thread.state !== 'starting') return;
