@@ -4,11 +4,12 @@
  * answers with its result or its error. The runner loads the built file (dist/worker.js), so
  * this must stay plain Node.js: no test tooling, nothing that needs a loader.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { compileFunction, explainMissingVariable, sourceUrlOf } from './payload-source.js';
-import { toThrown, type PayloadSource, type RunDone, type RunRequest, type ToWorker } from './protocol.js';
+import { toThrown, type PayloadSource, type RunDone, type RunRequest, type ToWorker, type WorkerDiagnostic, type WorkerOptions } from './protocol.js';
 
 if (!parentPort) {
   throw new Error("dist/worker.js is the entry of @cobald/flavour-threading's worker threads; it does not run on its own");
@@ -34,6 +35,19 @@ process.on('uncaughtExceptionMonitor', () => {
   // A payload that handles uncaught errors itself keeps the thread alive.
   if (process.listenerCount('uncaughtException') === 0) dying = true;
 });
+
+// Forward what payloads publish on the channels named in the option `forwardChannels`; a
+// message that cannot be cloned to the main thread is not forwarded. Only these channels have
+// a subscriber here, so payloads that check `hasSubscribers` publish nothing else.
+for (const name of (workerData as WorkerOptions | undefined)?.forwardChannels ?? []) {
+  subscribe(name, (message) => {
+    try {
+      port.postMessage({ type: 'diagnostic', channel: name, message } satisfies WorkerDiagnostic);
+    } catch {
+      // Not cloneable (a function, a handle): dropped.
+    }
+  });
+}
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'run') void run(message);
