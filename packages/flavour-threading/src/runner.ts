@@ -30,6 +30,14 @@ export interface ThreadingOptions {
   readonly maxWorkers?: number;
   /** The `resourceLimits` of every worker thread (heap sizes, stack size), as `new Worker` takes them. */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * Names of `node:diagnostics_channel` channels whose messages, published by payloads in the
+   * worker threads, are published again on the channel of the same name in the main thread
+   * (when it has subscribers there), so that instrumentation inside payloads reaches the main
+   * thread's tracing, metrics and logs. Messages travel by structured clone; ones that cannot
+   * be cloned are dropped. Default: none.
+   */
+  readonly forwardChannels?: readonly string[];
 }
 
 /** Where the worker entry is: the built file, from src/ (under jest) and from dist/ alike. */
@@ -51,7 +59,7 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   #closing = false;
 
   constructor(host: FlavourHost) {
-    const { maxWorkers, resourceLimits } = readOptions(host.options);
+    const { maxWorkers, resourceLimits, forwardChannels } = readOptions(host.options);
     this.#pool = new WorkerPool({
       maxWorkers,
       maxIdle: maxWorkers,
@@ -59,6 +67,7 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
       resourceLimits,
       entry: workerEntry,
       logger: host.logger,
+      forwardChannels,
     });
   }
 
@@ -104,8 +113,12 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   }
 }
 
-function readOptions(options: Readonly<Record<string, unknown>>): { maxWorkers: number; resourceLimits: ResourceLimits | undefined } {
-  const known = ['maxWorkers', 'resourceLimits'];
+function readOptions(options: Readonly<Record<string, unknown>>): {
+  maxWorkers: number;
+  resourceLimits: ResourceLimits | undefined;
+  forwardChannels: readonly string[];
+} {
+  const known = ['maxWorkers', 'resourceLimits', 'forwardChannels'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw new TypeError(`unknown option '${key}' of the threading flavour (known: ${known.join(', ')})`);
@@ -118,5 +131,9 @@ function readOptions(options: Readonly<Record<string, unknown>>): { maxWorkers: 
   if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
     throw new TypeError("threading option 'resourceLimits' must be an object, as new Worker() takes it");
   }
-  return { maxWorkers, resourceLimits };
+  const { forwardChannels = [] } = options as ThreadingOptions;
+  if (!Array.isArray(forwardChannels) || !forwardChannels.every((name) => typeof name === 'string' && name !== '')) {
+    throw new TypeError("threading option 'forwardChannels' must be an array of diagnostics channel names");
+  }
+  return { maxWorkers, resourceLimits, forwardChannels: [...new Set(forwardChannels)] };
 }
