@@ -108,7 +108,7 @@ export interface PoolStats {
   readonly busy: number;
   /** Threads busy with executed payloads (at most `maxWorkers`). */
   readonly executing: number;
-  /** Payloads waiting for a thread. */
+  /** Payloads waiting for a thread, also those sent to a thread in a batch that it has not begun. */
   readonly queued: number;
   /** Threads started since the pool was made. */
   readonly started: number;
@@ -121,7 +121,10 @@ type ThreadState = 'starting' | 'idle' | 'busy' | 'exiting';
 interface Thread {
   readonly worker: Worker;
   state: ThreadState;
+  /** The job it runs (or is about to: it is the first of a batch not answered yet). */
   job: Job | undefined;
+  /** Executes sent in the same batch after `job`, in order; their run ids follow `runId`. */
+  pending: Job[];
   runId: number;
   /** The name of the last payload it ran, to blame for a crash after its answer. */
   last: string | undefined;
@@ -161,6 +164,11 @@ class Queue<T> {
     }
     return undefined;
   }
+  /** Put `items` back at the front, in their order (jobs a thread was sent but never began). */
+  unshift(items: readonly T[]): void {
+    if (items.length === 0) return;
+    this.#items.splice(this.#head, 0, ...items);
+  }
   drain(): T[] {
     const items = this.#items.slice(this.#head) as T[];
     this.#items = [];
@@ -168,6 +176,12 @@ class Queue<T> {
     return items;
   }
 }
+
+/**
+ * The most executes sent to a thread in one message. Larger batches save messages but let one
+ * slow payload hold up more of the queue behind it on its thread.
+ */
+const maxBatch = 64;
 
 /**
  * The threads of one runner. Submit jobs; close to terminate everything.
@@ -203,14 +217,19 @@ export class WorkerPool {
 
   stats(): PoolStats {
     let busy = 0;
-    for (const thread of this.#threads) if (thread.state === 'busy') busy++;
+    let sent = 0;
+    for (const thread of this.#threads) {
+      if (thread.state === 'busy') busy++;
+      sent += thread.pending.length;
+    }
     return {
       workers: this.#threads.size,
       starting: this.#starting,
       idle: this.#idle.length,
       busy,
       executing: this.#executing,
-      queued: this.#adopts.length + this.#executes.length,
+      // Runs sent to a thread in a batch but not begun wait as well.
+      queued: this.#adopts.length + this.#executes.length + sent,
       started: this.#started,
       peakExecuting: this.#peakExecuting,
     };
@@ -230,6 +249,14 @@ export class WorkerPool {
       return;
     }
     for (const thread of this.#threads) {
+      const waiting = thread.pending.find(byId);
+      if (waiting) {
+        // Sent in a batch but not begun: it settles as cancelled now; when the thread gets to
+        // it, it runs and its answer is dropped. Only executes are batched, and the kernel
+        // cancels single payloads only for services, which are adopted.
+        waiting.cancel();
+        return;
+      }
       if (thread.state !== 'busy' || thread.job?.id !== id) continue;
       const job = this.#detach(thread)!;
       this.#retire(thread);
@@ -251,6 +278,7 @@ export class WorkerPool {
       const job = thread.job;
       thread.job = undefined;
       job?.cancel();
+      for (const waiting of thread.pending.splice(0)) waiting.cancel();
       this.#retire(thread);
       exits.push(thread.exited);
     }
@@ -264,7 +292,7 @@ export class WorkerPool {
     while (this.#idle.length > 0) {
       const job = this.#nextJob();
       if (!job) break;
-      this.#dispatch(this.#idle.pop()!, job);
+      this.#dispatch(this.#idle.pop()!, job.kind === 'execute' ? this.#batch(job) : [job]);
     }
     const demand = this.#adopts.length + Math.min(this.#executes.length, this.#config.maxWorkers - this.#executing);
     while (this.#starting < Math.min(demand, this.#config.maxStarting)) this.#spawn();
@@ -276,6 +304,19 @@ export class WorkerPool {
     if (this.#adopts.length > 0) return this.#adopts.shift();
     if (this.#executing < this.#config.maxWorkers) return this.#executes.shift();
     return undefined;
+  }
+
+  /**
+   * `first` and the executes a thread takes with it in one message: an even share of the queue
+   * among the threads executes may still use, at most {@link maxBatch}. A lone payload goes alone.
+   */
+  #batch(first: Job): Job[] {
+    const jobs = [first];
+    if (this.#executes.length === 0) return jobs;
+    const threads = Math.max(1, this.#config.maxWorkers - this.#executing);
+    const size = Math.min(maxBatch, Math.ceil((this.#executes.length + 1) / threads));
+    while (jobs.length < size) jobs.push(this.#executes.shift()!);
+    return jobs;
   }
 
   #spawn(): void {
@@ -291,6 +332,7 @@ export class WorkerPool {
       worker,
       state: 'starting',
       job: undefined,
+      pending: [],
       runId: 0,
       last: undefined,
       error: undefined,
@@ -334,6 +376,15 @@ export class WorkerPool {
     }
     const job = thread.job;
     if (thread.state !== 'busy' || !job || message.id !== thread.runId) return;
+    if (message.clean && thread.pending.length > 0) {
+      // On to the next run of its batch, which the thread begins by itself.
+      const next = thread.pending.shift()!;
+      thread.job = next;
+      thread.last = next.name;
+      thread.runId++;
+      job.done(message);
+      return;
+    }
     this.#detach(thread);
     if (message.clean) this.#release(thread);
     else {
@@ -375,37 +426,60 @@ export class WorkerPool {
     this.#pump();
   }
 
-  #dispatch(thread: Thread, job: Job): void {
-    let message: ReturnType<Job['message']>;
-    try {
-      message = job.message();
-    } catch (error) {
+  /** Send `jobs` to `thread`: one run, or a batch of executes that it runs one after another. */
+  #dispatch(thread: Thread, jobs: Job[]): void {
+    const runs: { job: Job; message: ReturnType<Job['message']> }[] = [];
+    for (const job of jobs) {
+      try {
+        runs.push({ job, message: job.message() });
+      } catch (error) {
+        job.fail(error);
+      }
+    }
+    if (runs.length === 0) {
       this.#release(thread);
-      job.fail(error);
       return;
     }
+    const job = runs[0]!.job;
     thread.state = 'busy';
     thread.job = job;
+    thread.pending = runs.slice(1).map((run) => run.job);
     thread.last = job.name;
-    thread.runId++;
+    const first = thread.runId + 1;
+    thread.runId = first;
     if (job.kind === 'execute') {
       this.#executing++;
       this.#peakExecuting = Math.max(this.#peakExecuting, this.#executing);
     }
     thread.worker.ref();
+    const requests = runs.map(({ message }, i) => ({ type: 'run' as const, id: first + i, payload: message.payload, args: message.args }));
     try {
-      thread.worker.postMessage({ type: 'run', id: thread.runId, payload: message.payload, args: message.args });
+      thread.worker.postMessage(requests.length === 1 ? requests[0] : { type: 'batch', runs: requests });
     } catch (error) {
+      if (runs.length > 1) {
+        // One of them cannot be cloned; which one is told by sending them one by one: this one
+        // now, the rest when the thread is free again.
+        this.#executes.unshift(thread.pending.splice(0));
+        this.#detach(thread);
+        this.#release(thread);
+        this.#idle.pop();
+        this.#dispatch(thread, [job]);
+        return;
+      }
       this.#detach(thread);
       this.#release(thread);
-      job.fail(job.unsendable(message, error));
+      job.fail(job.unsendable(runs[0]!.message, error));
     }
   }
 
-  /** Take the job off a busy thread. */
+  /**
+   * Take the job off a busy thread. The runs it was sent after that job never began: they go
+   * back to the front of the queue, for another thread.
+   */
   #detach(thread: Thread): Job | undefined {
     const job = thread.job;
     thread.job = undefined;
+    if (thread.pending.length > 0) this.#executes.unshift(thread.pending.splice(0));
     if (job?.kind === 'execute') this.#executing--;
     return job;
   }

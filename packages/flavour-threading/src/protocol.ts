@@ -1,10 +1,12 @@
 /**
  * The messages between the main thread and a worker thread of the threading flavour, and the
  * encoding of thrown values that travels in them ({@link toThrown}, {@link fromThrown}). Every
- * run carries an id and every answer names the run it answers, so a worker could run several
- * payloads at once or take them in batches later without a change of message shapes; the pool
- * currently sends one run per worker at a time and sends the next one as soon as the previous
- * is answered. Values travel by structured clone, so everything here is plain data.
+ * run carries an id and every answer names the run it answers. A lone payload travels as one
+ * {@link RunRequest}; when executed payloads queue up, the pool sends a thread a
+ * {@link RunBatch} of them in one message (one message per run costs more than the run of a
+ * small payload). A thread still runs one payload at a time, in order, answering each as it
+ * ends, and stops at the first that leaves it unclean: the pool then runs the rest elsewhere.
+ * Values travel by structured clone, so everything here is plain data.
  */
 
 /**
@@ -47,9 +49,22 @@ export interface RunRequest {
  * All messages the main thread sends.
  *
  * @example
- * port.on('message', (message: ToWorker) => { if (message.type === 'run') void run(message); });
+ * port.on('message', (message: ToWorker) => { if (message.type === 'run') void run(message); else void runAll(message.runs); });
  */
-export type ToWorker = RunRequest;
+export type ToWorker = RunRequest | RunBatch;
+
+/**
+ * Main → worker: run these payloads one after another, in order, each answered by its own
+ * {@link RunDone}. Their ids follow each other. The worker stops at a run that leaves it unclean
+ * (or crashes it) and answers none after it; the pool sends those to another thread.
+ *
+ * @example
+ * worker.postMessage({ type: 'batch', runs: [first, second] } satisfies RunBatch);
+ */
+export interface RunBatch {
+  readonly type: 'batch';
+  readonly runs: readonly RunRequest[];
+}
 
 /**
  * A thrown value, made fit to travel: Errors lose their prototype in a structured clone (and

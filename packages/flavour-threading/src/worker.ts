@@ -51,12 +51,19 @@ for (const name of (workerData as WorkerOptions | undefined)?.forwardChannels ??
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'run') void run(message);
+  else if (message.type === 'batch') void runAll(message.runs);
 });
+
+/** A batch: one run after another; none after one that left the thread unclean or is killing it. */
+async function runAll(runs: readonly RunRequest[]): Promise<void> {
+  for (const request of runs) if (!(await run(request))) return;
+}
 /** What is active in this thread when it runs nothing; more after a run means it left something behind. */
 const baseline = resourceCounts();
 port.postMessage({ type: 'ready' });
 
-async function run(request: RunRequest): Promise<void> {
+/** Run one payload and answer; resolves whether the thread is still clean (fit for the next run). */
+async function run(request: RunRequest): Promise<boolean> {
   running++;
   let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
   try {
@@ -66,7 +73,7 @@ async function run(request: RunRequest): Promise<void> {
     outcome = { ok: false, error: payload.kind === 'function' ? explainMissingVariable(error, payload.name, payload.source) : error };
   }
   running--;
-  if (dying) return;
+  if (dying) return false;
   const clean = running === 0 && isClean();
   const done: RunDone = outcome.ok
     ? { type: 'done', id: request.id, ok: true, value: outcome.value, clean }
@@ -81,6 +88,7 @@ async function run(request: RunRequest): Promise<void> {
     );
     port.postMessage({ type: 'done', id: request.id, ok: false, error: toThrown(unsendable), clean } satisfies RunDone);
   }
+  return clean;
 }
 
 async function invoke(payload: PayloadSource, args: readonly unknown[]): Promise<unknown> {
