@@ -102,7 +102,30 @@ describe('asyncio payloads under restart policies', () => {
 });
 
 describe('asyncio payloads on shutdown', () => {
-  it('abandons a payload that ignores its signal after its own shutdownTimeout, not the grace period', async () => {
+  it('abandons a service that ignores its signal after its own shutdownTimeout, not the grace period', async () => {
+    const { runner, logged } = testRunner({ gracePeriod: 60_000 });
+    let running!: () => void;
+    const isRunning = new Promise<void>((resolve) => (running = resolve));
+    const Deaf = service({ flavour: asyncio, name: 'deaf', shutdownTimeout: 50 })(
+      class {
+        async run() {
+          running();
+          await new Promise(() => {});
+        }
+      },
+    );
+    const accepting = runner.accept();
+    const instance = new Deaf();
+    await isRunning;
+    await runner.shutdown();
+    await expect(accepting).resolves.toBeUndefined();
+    expect(logged).toEqual([
+      { level: 'warn', msg: expect.stringMatching(/^payload 'deaf' \(asyncio, #\d+\) did not stop within 50 ms and was abandoned$/) },
+    ]);
+    expect(instance).toBeInstanceOf(Deaf);
+  });
+
+  it('abandons an adopted payload that ignores its signal after its own shutdownTimeout', async () => {
     const { runner, logged } = testRunner({ gracePeriod: 60_000 });
     let running!: () => void;
     const isRunning = new Promise<void>((resolve) => (running = resolve));
@@ -117,10 +140,9 @@ describe('asyncio payloads on shutdown', () => {
     await isRunning;
     await runner.shutdown();
     await expect(accepting).resolves.toBeUndefined();
-    expect(logged).toContainEqual({
-      level: 'warn',
-      msg: expect.stringMatching(/^payload 'deaf' \(asyncio, #\d+\) did not stop within 50 ms and was abandoned$/),
-    });
+    expect(logged).toEqual([
+      { level: 'warn', msg: expect.stringMatching(/^payload 'deaf' \(asyncio, #\d+\) did not stop within 50 ms and was abandoned$/) },
+    ]);
   });
 
   it('stops services newest first: their runs end in reverse order of start', async () => {
