@@ -1,0 +1,174 @@
+/**
+ * Diagnostics with threading payloads: what a subscriber to 'cobald:payload' sees, and the
+ * forwarding of channels that payloads publish on in their worker threads (option
+ * `forwardChannels`) to the main thread.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
+import { type PayloadTrace } from '@cobald/kernel';
+import { threading } from '@cobald/flavour-threading';
+import { directRunner, quietRunner, until } from './support.js';
+
+type Seen = { event: string; id: number; name: string; flavour: string; kind: string; service: boolean; restarts: number; result?: unknown; error?: unknown };
+
+const payloadChannel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+/** Record the start, asyncEnd and error events of payloads whose names start with `prefix`. */
+function record(prefix: string): Seen[] {
+  const seen: Seen[] = [];
+  const on = (event: string) => (context: PayloadTrace) => {
+    if (!context.name.startsWith(prefix)) return;
+    const { id, name, flavour, kind, service, restarts } = context;
+    const entry: Seen = { event, id, name, flavour, kind, service, restarts };
+    if (event === 'asyncEnd' && 'result' in context) entry.result = context.result;
+    if (event === 'error') entry.error = context.error;
+    seen.push(entry);
+  };
+  const handlers = { start: on('start'), asyncEnd: on('asyncEnd'), error: on('error') };
+  payloadChannel.subscribe(handlers as never);
+  cleanups.push(() => payloadChannel.unsubscribe(handlers as never));
+  return seen;
+}
+
+/** Every message published on channel `name` in the main thread while the test runs. */
+function listen(name: string): unknown[] {
+  const messages: unknown[] = [];
+  const listener = (message: unknown) => messages.push(message);
+  subscribe(name, listener);
+  cleanups.push(() => unsubscribe(name, listener));
+  return messages;
+}
+
+describe("'cobald:payload' with threading payloads", () => {
+  it('traces an execute from start to asyncEnd, with its result', async () => {
+    const seen = record('traced');
+    const runner = quietRunner({ maxWorkers: 1 });
+    const accepting = runner.accept();
+    expect(await runner.execute(function tracedSum(a: number, b: number) { return a + b; }, { flavour: threading, args: [2, 3] })).toBe(5);
+    await runner.shutdown();
+    await accepting;
+    const base = { id: expect.any(Number), name: 'tracedSum', flavour: 'threading', kind: 'execute', service: false, restarts: 0 };
+    expect(seen).toEqual([
+      { event: 'start', ...base },
+      { event: 'asyncEnd', ...base, result: 5 },
+    ]);
+    expect(seen[0]!.id).toBe(seen[1]!.id);
+  });
+
+  it('traces a failing execute with error, then asyncEnd', async () => {
+    const seen = record('traced');
+    const runner = quietRunner({ maxWorkers: 1 });
+    const accepting = runner.accept();
+    await expect(runner.execute(function tracedFailure() { throw new RangeError('oops'); }, { flavour: threading })).rejects.toThrow('oops');
+    await runner.shutdown();
+    await accepting;
+    expect(seen.map((entry) => [entry.event, entry.name, entry.flavour, entry.kind])).toEqual([
+      ['start', 'tracedFailure', 'threading', 'execute'],
+      ['error', 'tracedFailure', 'threading', 'execute'],
+      ['asyncEnd', 'tracedFailure', 'threading', 'execute'],
+    ]);
+    expect(seen[1]!.error).toMatchObject({ name: 'RangeError', message: 'oops' });
+  });
+
+  it('traces adopts: one that ends, and a terminated one that ends with error (the cancellation) and asyncEnd', async () => {
+    const seen = record('traced');
+    const runner = quietRunner({ maxWorkers: 1 });
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    runner.adopt(function tracedOnce() {}, { flavour: threading });
+    runner.adopt(function tracedForever(flag: Int32Array) {
+      Atomics.store(flag, 0, 1);
+      return new Promise(() => {});
+    }, { flavour: threading, args: [started] });
+    const accepting = runner.accept();
+    await until(() => Atomics.load(started, 0) === 1 && seen.some((entry) => entry.name === 'tracedOnce' && entry.event === 'asyncEnd'));
+    await runner.shutdown();
+    await accepting;
+    const once = seen.filter((entry) => entry.name === 'tracedOnce');
+    expect(once).toEqual([
+      { event: 'start', id: expect.any(Number), name: 'tracedOnce', flavour: 'threading', kind: 'adopt', service: false, restarts: 0 },
+      { event: 'asyncEnd', id: once[0]!.id, name: 'tracedOnce', flavour: 'threading', kind: 'adopt', service: false, restarts: 0, result: undefined },
+    ]);
+    const forever = seen.filter((entry) => entry.name === 'tracedForever');
+    expect(forever.map((entry) => entry.event)).toEqual(['start', 'error', 'asyncEnd']);
+    expect(forever[1]!.error).toMatchObject({ name: 'PayloadCancelled' });
+    expect(forever.every((entry) => entry.kind === 'adopt' && entry.flavour === 'threading')).toBe(true);
+  });
+});
+
+describe('forwarding diagnostics channels from worker threads', () => {
+  it('publishes what a payload publishes on a channel named in forwardChannels on that channel in the main thread, before the result', async () => {
+    const jobs = listen('test:threading:jobs');
+    const other = listen('test:threading:other');
+    const runner = quietRunner({ maxWorkers: 1, forwardChannels: ['test:threading:jobs'] });
+    const accepting = runner.accept();
+    const answer = await runner.execute(
+      async function report(count: number) {
+        const { channel } = await import('node:diagnostics_channel');
+        const { isMainThread } = await import('node:worker_threads');
+        const jobs = channel('test:threading:jobs');
+        const other = channel('test:threading:other');
+        for (let i = 1; i <= count; i++) jobs.publish({ done: i, isMainThread, when: new Date(0) });
+        other.publish({ never: 'forwarded' });
+        // Only forwarded channels have a subscriber in the worker.
+        return { jobs: jobs.hasSubscribers, other: other.hasSubscribers };
+      },
+      { flavour: threading, args: [2] },
+    );
+    expect(answer).toEqual({ jobs: true, other: false });
+    expect(jobs).toEqual([
+      { done: 1, isMainThread: false, when: new Date(0) },
+      { done: 2, isMainThread: false, when: new Date(0) },
+    ]);
+    expect(other).toEqual([]);
+    await runner.shutdown();
+    await accepting;
+  });
+
+  it('forwards from adopted payloads too, and drops messages that cannot be cloned', async () => {
+    const events = listen('test:threading:events');
+    const runner = quietRunner({ maxWorkers: 1, forwardChannels: ['test:threading:events'] });
+    runner.adopt(
+      async function announcer() {
+        const { channel } = await import('node:diagnostics_channel');
+        const events = channel('test:threading:events');
+        events.publish({ step: 'uncloneable', callback: () => {} });
+        events.publish({ step: 'adopted' });
+      },
+      { flavour: threading },
+    );
+    const accepting = runner.accept();
+    await until(() => events.length > 0);
+    await runner.shutdown();
+    await accepting;
+    expect(events).toEqual([{ step: 'adopted' }]);
+  });
+
+  it('is off by default: workers forward nothing', async () => {
+    const jobs = listen('test:threading:jobs');
+    const runner = quietRunner({ maxWorkers: 1 });
+    const accepting = runner.accept();
+    const heard = await runner.execute(
+      async function quiet() {
+        const { channel } = await import('node:diagnostics_channel');
+        const jobs = channel('test:threading:jobs');
+        jobs.publish({ done: 1 });
+        return jobs.hasSubscribers;
+      },
+      { flavour: threading },
+    );
+    await runner.shutdown();
+    await accepting;
+    expect(heard).toBe(false);
+    expect(jobs).toEqual([]);
+  });
+
+  it('refuses a forwardChannels option that is not a list of channel names', () => {
+    for (const forwardChannels of ['test:threading:jobs', [''], [42]]) {
+      expect(() => directRunner({ forwardChannels } as never)).toThrow(
+        "threading option 'forwardChannels' must be an array of diagnostics channel names",
+      );
+    }
+  });
+});
