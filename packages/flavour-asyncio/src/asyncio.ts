@@ -38,6 +38,11 @@ class AsyncioRunner implements FlavourRunner<AsyncioTypes> {
       this.#running.delete(context);
       return Promise.reject(error);
     }
+    if (!isThenable(result)) {
+      // A sync payload has ended already: no callbacks to allocate, no microtask to wait for.
+      this.#running.delete(context);
+      return Promise.resolve(result);
+    }
     return Promise.resolve(result).then(
       (value) => {
         this.#running.delete(context);
@@ -62,6 +67,10 @@ class AsyncioRunner implements FlavourRunner<AsyncioTypes> {
 
 /** The reason every cancelled payload's signal aborts with. */
 const stopReason = new DOMException('the runtime is stopping this payload', 'AbortError');
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
 
 // By name, not instanceof: Node's own AbortError may come from another realm than ours.
 function isAbort(error: unknown): boolean {
