@@ -70,9 +70,14 @@ export class Session {
     this.#requestStop();
   }
 
-  /** Make the runner of `flavour` if this session has none yet, and resolve when it is ready. */
+  /**
+   * Make the runner of `flavour` if this session has none yet, and resolve when it is ready,
+   * or as soon as a stop is asked for: a runner whose start() hangs must not hold up shutdown()
+   * (its payloads are then abandoned after the grace period, like any that do not stop).
+   */
   prepare(flavour: Flavour): Promise<void> {
-    return this.#slot(flavour).ready ?? Promise.resolve();
+    const ready = this.#slot(flavour).ready;
+    return ready ? Promise.race([ready, this.stopRequested]) : Promise.resolve();
   }
 
   /** Run one payload on its flavour's runner, starting the runner first if needed; traced when anyone listens. */
