@@ -1,0 +1,164 @@
+/**
+ * What the reliability tests share: the three flavours with the same kinds of payloads written
+ * for each (one that returns, throws a given value, waits until it is stopped, ignores being
+ * stopped), runners that record what they log, child processes for real signals, and the check
+ * that nothing of the runtime is left active after a test.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ServiceRunner, currentSignal, silentLogger, type Flavour, type Logger, type ServiceRunnerOptions } from '@cobald/kernel';
+import { asyncio } from '@cobald/flavour-asyncio';
+import { trio } from '@cobald/flavour-trio';
+import { threading } from '@cobald/flavour-threading';
+import { suspend } from 'effection';
+
+/** A payload and its arguments, for `adopt(payload, { flavour, args })`. */
+export interface Payload {
+  readonly payload: any;
+  readonly args: unknown[];
+}
+
+/** The same behaviours, written for one flavour. */
+export interface FlavourKit {
+  readonly name: 'asyncio' | 'trio' | 'threading';
+  readonly flavour: Flavour<any>;
+  /** Ends with `value` (undefined: a clean end). */
+  returns(value?: unknown): Payload;
+  /** Throws `value`. */
+  throws(value: unknown): Payload;
+  /** Waits until the runtime stops it, and stops as its flavour expects. */
+  waits(): Payload;
+  /** Does not stop when asked: ignores its signal, hangs in finally, or spins in its thread. */
+  ignoresCancellation(): Payload;
+  /** Whether a payload of this flavour runs in the main thread and so can call the runner. */
+  readonly inMainThread: boolean;
+}
+
+export const asyncioKit: FlavourKit = {
+  name: 'asyncio',
+  flavour: asyncio,
+  inMainThread: true,
+  returns: (value) => ({ payload: async (v: unknown) => v, args: [value] }),
+  throws: (value) => ({ payload: async (v: unknown) => { throw v; }, args: [value] }),
+  waits: () => ({
+    payload: async () => {
+      const signal = currentSignal();
+      await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    },
+    args: [],
+  }),
+  ignoresCancellation: () => ({ payload: () => new Promise(() => {}), args: [] }),
+};
+
+export const trioKit: FlavourKit = {
+  name: 'trio',
+  flavour: trio,
+  inMainThread: true,
+  returns: (value) => ({ payload: function* (v: unknown) { return v; }, args: [value] }),
+  throws: (value) => ({ payload: function* (v: unknown): Generator<never, never> { throw v; }, args: [value] }),
+  waits: () => ({ payload: function* () { yield* suspend(); }, args: [] }),
+  ignoresCancellation: () => ({
+    payload: function* () {
+      try {
+        yield* suspend();
+      } finally {
+        yield* suspend();
+      }
+    },
+    args: [],
+  }),
+};
+
+export const threadingKit: FlavourKit = {
+  name: 'threading',
+  flavour: threading,
+  inMainThread: false,
+  returns: (value) => ({ payload: (v: unknown) => v, args: [value] }),
+  throws: (value) => ({ payload: (v: unknown) => { throw v; }, args: [value] }),
+  waits: () => ({ payload: () => new Promise(() => {}), args: [] }),
+  ignoresCancellation: () => ({ payload: () => { for (;;) {} }, args: [] }),
+};
+
+export const kits: readonly FlavourKit[] = [asyncioKit, trioKit, threadingKit];
+
+export interface Logged {
+  readonly level: string;
+  readonly msg: string;
+  readonly obj: object;
+}
+
+/** A runner without signal handlers whose warnings and errors are recorded. */
+export function recordingRunner(options: ServiceRunnerOptions = {}): { runner: ServiceRunner; logged: Logged[] } {
+  const logged: Logged[] = [];
+  const record = (level: string) => (obj: object, msg?: string) => logged.push({ level, msg: msg ?? '', obj });
+  const logger: Logger = { ...silentLogger, error: record('error'), warn: record('warn') };
+  const runner = new ServiceRunner({ handleSignals: false, gracePeriod: 300, logger, flavours: { threading: { maxWorkers: 2 } }, ...options });
+  return { runner, logged };
+}
+
+/**
+ * The active resources that a runtime could leave behind: worker threads, their message ports,
+ * timers, immediates. Jest's own come and go with the test; compare counts against a baseline.
+ */
+export function runtimeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const type of process.getActiveResourcesInfo()) {
+    if (/Worker|MessagePort|Timeout|Immediate|Signal/i.test(type)) counts[type] = (counts[type] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** The resources in `now` that are more than in `before`. */
+export function leaked(before: Record<string, number>, now: Record<string, number> = runtimeResources()): Record<string, number> {
+  const extra: Record<string, number> = {};
+  for (const [type, count] of Object.entries(now)) if (count > (before[type] ?? 0)) extra[type] = count - (before[type] ?? 0);
+  return extra;
+}
+
+/**
+ * Wait until nothing of ours is active any more. A terminated worker's resources go away a
+ * moment after its exit event, so this waits (a generous bound, only against a hang) rather
+ * than looking once.
+ */
+export async function settledResources(before: Record<string, number>, timeout = 5000): Promise<Record<string, number>> {
+  const end = Date.now() + timeout;
+  let extra = leaked(before);
+  while (Object.keys(extra).length > 0 && Date.now() < end) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    extra = leaked(before);
+  }
+  return extra;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** For `.then(unexpected, (err) => err)`: a promise that should have rejected resolved. */
+export function unexpected(value: unknown): never {
+  throw new Error(`expected a rejection, got ${String(value)}`);
+}
+
+export interface ScriptResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a fixture script (it imports the built packages) in a child process; kill it after `timeout` ms. */
+export function runFixture(name: string, args: string[] = [], timeout = 20_000): Promise<ScriptResult> {
+  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
