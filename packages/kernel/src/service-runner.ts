@@ -135,7 +135,8 @@ export class ServiceRunner implements Acceptor {
     const item = request(payload, options);
     const session = this.#session;
     if (!session) throw new RunnerNotAccepting();
-    const flavour = await loadedFlavour(item);
+    // A flavour object needs no loading: awaiting it anyway costs a promise and a turn per call.
+    const flavour = typeof item.flavour === 'string' ? await loadedFlavour(item) : item.flavour;
     if (session.state === 'starting') await session.prepare(flavour);
     if (session.stopping) throw new RunnerStopping('execute', item.name);
     const node = session.supervisor.add({ name: item.name, flavour: flavour.name, kind: 'execute' });

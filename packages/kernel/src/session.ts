@@ -5,7 +5,7 @@
  */
 import type { Flavour, FlavourHost, FlavourRunner, RunContext } from './flavour.js';
 import type { Logger } from './logger.js';
-import { publishRuntime, traced } from './instrumentation.js';
+import { payloadChannel, publishRuntime, traced } from './instrumentation.js';
 import { Supervisor, type PayloadNode } from './supervisor.js';
 
 export type SessionState = 'starting' | 'running' | 'stopping';
@@ -82,6 +82,8 @@ export class Session {
 
   /** Run one payload on its flavour's runner, starting the runner first if needed; traced when anyone listens. */
   runPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
+    // Checked here, not in traced(): the two closures it takes cost more than a no-op payload.
+    if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
     return traced(
       () => ({ id: node.id, name: node.name, flavour: node.flavour, kind: node.kind, service: node.service, restarts: node.restarts }),
       () => this.#run(flavour, payload, args, node),
