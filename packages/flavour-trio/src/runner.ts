@@ -1,11 +1,11 @@
 /**
  * The runner of the trio flavour: one Effection scope per accepting runner, in which each
- * payload runs as a task of its own, behind an error boundary, so that its outcome (and that
+ * payload runs as a task of its own, so that its outcome (and that
  * of anything it spawned) is reported as that payload's outcome and never tears down the
  * scope or its siblings. Closing halts every task at once and then destroys the scope.
  */
 import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
-import { createScope, scoped, type Future, type Operation, type Scope, type Task } from 'effection';
+import { createScope, type Future, type Operation, type Scope, type Task } from 'effection';
 import type { TrioPayload, TrioTypes } from './trio.js';
 
 /** How a payload ended, recorded from inside its task. */
@@ -54,12 +54,13 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
       return Promise.reject(error);
     }
     let outcome: Outcome | undefined;
-    // `scoped` is an error boundary: a failure of a task the payload spawned ends the payload
-    // and is thrown here, so the task itself never fails. The outcome is kept outside the task
-    // because a halted task discards what its operation did while it unwound.
+    // A failure of a task the payload spawned fails the payload's own task, which the scope
+    // lets go without harm to siblings, so no extra error boundary is needed (scoped() cost
+    // as much as the task itself). The outcome is kept outside the task because a halted task
+    // discards what its operation did while it unwound (an error thrown by a finally block).
     const task = this.#open().run(function* () {
       try {
-        outcome = { ok: true, value: yield* scoped(() => operation) };
+        outcome = { ok: true, value: yield* operation };
       } catch (error) {
         outcome = { ok: false, error };
       }
@@ -106,6 +107,8 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     this.#scope = this.#destroy = undefined;
     if (!destroy) return;
     const { logger, gracePeriod } = this.#host;
+    // Wait no longer than the payloads are given to stop: the kernel abandons them then.
+    const limit = Math.max(0, ...[...this.#tasks.keys()].map((context) => context.shutdownTimeout ?? gracePeriod));
     // Destroying a scope halts its tasks one after another, newest first: one payload whose
     // `finally` hangs would keep every older one from even starting its cleanup. Halt them all
     // at once, as trio cancels a whole cancel scope; destroying the scope then waits for them.
@@ -113,7 +116,7 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
       task.halt().then(undefined, (err: unknown) => logger.error({ err }, `a trio payload failed to halt: ${String(err)}`));
     }
     let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, gracePeriod, 'timeout')));
+    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, limit, 'timeout')));
     const destroyed = destroy().then(
       () => 'destroyed' as const,
       (err: unknown) => {
@@ -126,7 +129,7 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     if (outcome === 'timeout') {
       logger.debug(
         { pending: this.#tasks.size },
-        `the trio scope did not close within the grace period of ${gracePeriod} ms: its payloads still in finally are abandoned`,
+        `the trio scope did not close within ${limit} ms, the time its payloads had to stop: those still in finally are abandoned`,
       );
     }
   }

@@ -44,6 +44,12 @@ export type RunKind = 'adopt' | 'execute';
 /** What a flavour runner knows about one payload it runs. */
 export interface RunContext extends PayloadInfo {
   readonly kind: RunKind;
+  /**
+   * The payload's own time to stop on shutdown, in milliseconds, when it has one; otherwise
+   * the host's `gracePeriod` applies. A runner that waits for payloads in `close()` waits no
+   * longer than this for this one.
+   */
+  readonly shutdownTimeout?: number | undefined;
 }
 
 /** Options of a service, as given to the `@service(…)` decorator. */

@@ -48,6 +48,10 @@ export function request(payload: unknown, options: AdoptOptions<unknown, unknown
   const ownName = typeof flavour === 'string' ? undefined : flavour.nameOf?.(payload);
   const item: PayloadRequest = { id: nextPayloadId(), flavour, payload, args, name: name ?? ownName ?? functionName(payload) };
   if (!supervised) return item;
+  const { restart, intensity, backoff } = options;
+  if (restart === undefined && intensity === undefined && backoff === undefined && options.shutdownTimeout === undefined) {
+    return item;
+  }
   const policy = restartPolicy(options);
   const { shutdownTimeout } = options;
   return policy || shutdownTimeout !== undefined ? { ...item, policy, shutdownTimeout } : item;

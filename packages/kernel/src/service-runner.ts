@@ -131,20 +131,25 @@ export class ServiceRunner implements Acceptor {
     options: RunOptions<K, ArgsOf<TypesOf<KnownFlavours[K]>, P>>,
   ): Promise<ResultOf<TypesOf<KnownFlavours[K]>, P>>;
   execute(payload: unknown, options: RunOptions<string, readonly unknown[]>): Promise<unknown>;
-  async execute(payload: unknown, options: RunOptions<Flavour | string, readonly unknown[]>): Promise<unknown> {
-    const item = request(payload, options);
-    const session = this.#session;
-    if (!session) throw new RunnerNotAccepting();
-    // A flavour object needs no loading: awaiting it anyway costs a promise and a turn per call.
-    const flavour = typeof item.flavour === 'string' ? await loadedFlavour(item) : item.flavour;
-    if (session.state === 'starting') await session.prepare(flavour);
-    if (session.stopping) throw new RunnerStopping('execute', item.name);
-    const node = session.supervisor.add({ name: item.name, flavour: flavour.name, kind: 'execute' });
+  execute(payload: unknown, options: RunOptions<Flavour | string, readonly unknown[]>): Promise<unknown> {
+    let item: PayloadRequest;
     try {
-      return await session.runPayload(flavour, item.payload, item.args, node);
-    } finally {
-      session.supervisor.remove(node);
+      item = request(payload, options);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    const session = this.#session;
+    if (!session) return Promise.reject(new RunnerNotAccepting());
+    const { flavour } = item;
+    // The common case, without an async function's extra promise and turn per call.
+    if (typeof flavour !== 'string' && session.state === 'running') return executeOn(session, flavour, item);
+    return this.#executeWhenReady(session, item);
+  }
+
+  async #executeWhenReady(session: Session, item: PayloadRequest): Promise<unknown> {
+    const flavour = await loadedFlavour(item);
+    if (session.state === 'starting') await session.prepare(flavour);
+    return executeOn(session, flavour, item);
   }
 
   /**
@@ -306,16 +311,37 @@ export class ServiceRunner implements Acceptor {
   }
 }
 
+function executeOn(session: Session, flavour: Flavour, item: PayloadRequest): Promise<unknown> {
+  if (session.stopping) return Promise.reject(new RunnerStopping('execute', item.name));
+  const { supervisor } = session;
+  const node = supervisor.add({ id: item.id, name: item.name, flavour: flavour.name, kind: 'execute' });
+  return session.runPayload(flavour, item.payload, item.args, node).then(
+    (value) => {
+      supervisor.remove(node);
+      return value;
+    },
+    (error: unknown) => {
+      supervisor.remove(node);
+      throw error;
+    },
+  );
+}
+
 function launch(session: Session, item: PayloadRequest): void {
   const { flavour, id, name, policy, shutdownTimeout } = item;
   const flavourName = typeof flavour === 'string' ? flavour : flavour.name;
   const spec = { id, name, flavour: flavourName, kind: 'adopt', service: item.service !== undefined, shutdownTimeout } as const;
-  const node = session.supervisor.add(spec);
+  const { supervisor } = session;
+  const node = supervisor.add(spec);
+  if (typeof flavour !== 'string' && !policy) {
+    supervisor.watch(node, session.runPayload(flavour, item.payload, item.args, node));
+    return;
+  }
   const start =
     typeof flavour === 'string'
       ? () => loadedFlavour(item).then((found) => session.runPayload(found, item.payload, item.args, node))
       : () => session.runPayload(flavour, item.payload, item.args, node);
-  session.supervisor.supervise(node, start, policy);
+  supervisor.supervise(node, start, policy);
 }
 
 function checkOptions(options: ServiceRunnerOptions): void {

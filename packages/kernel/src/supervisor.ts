@@ -97,7 +97,15 @@ export class Supervisor {
    * else escalates, unless `policy` restarts it.
    */
   supervise(node: PayloadNode, start: () => Promise<unknown>, policy?: RestartPolicy): void {
-    start().then(
+    this.watch(node, start(), start, policy);
+  }
+
+  /**
+   * Watch the outcome of a payload's run. Without a restart policy this is all there is to
+   * supervising it, and it needs no closure to start it again.
+   */
+  watch(node: PayloadNode, outcome: Promise<unknown>, start?: () => Promise<unknown>, policy?: RestartPolicy): void {
+    outcome.then(
       (value) => {
         if (!this.#live.has(node.id)) return;
         if (value === undefined) this.#ended(node, start, policy, false, undefined);
@@ -192,8 +200,14 @@ export class Supervisor {
     return [...this.#live.values()].map((node) => ({ ...node }));
   }
 
-  #ended(node: PayloadNode, start: () => Promise<unknown>, policy: RestartPolicy | undefined, failed: boolean, reason: unknown): void {
-    if (policy && !this.#stopping && (failed || policy.mode === 'always')) {
+  #ended(
+    node: PayloadNode,
+    start: (() => Promise<unknown>) | undefined,
+    policy: RestartPolicy | undefined,
+    failed: boolean,
+    reason: unknown,
+  ): void {
+    if (start && policy && !this.#stopping && (failed || policy.mode === 'always')) {
       this.#restart(node, start, policy, reason);
       return;
     }
