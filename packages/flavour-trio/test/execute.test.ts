@@ -86,6 +86,25 @@ describe('trio execute', () => {
     expect(await runner.execute(function* () { return 'still running'; }, { flavour: trio })).toBe('still running');
   });
 
+  it('rethrows the error of a spawned task even when the parent waits in its finally block', async () => {
+    // The parent is halted by its child's failure and unwinds through a finally that yields:
+    // its generator then ends like a normal return, so only the task knows the error.
+    const boom = new Error('child failed');
+    await expect(
+      runner.execute(function* () {
+        try {
+          yield* spawn(function* () {
+            yield* sleep(1);
+            throw boom;
+          });
+          yield* suspend();
+        } finally {
+          yield* sleep(2);
+        }
+      }, { flavour: trio }),
+    ).rejects.toBe(boom);
+  });
+
   it('refuses an async function with a TypeError that points to asyncio', async () => {
     const payload: unknown = async () => 1;
     await expect(runner.execute(payload as () => Operation<number>, { flavour: trio })).rejects.toThrow(TypeError);
