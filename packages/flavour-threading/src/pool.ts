@@ -92,6 +92,8 @@ export interface PoolConfig {
   readonly logger: Logger;
   /** The diagnostics channels that workers forward to the main thread; none by default. */
   readonly forwardChannels?: readonly string[];
+  /** Milliseconds a thread may take to start before it is terminated; no limit by default. */
+  readonly startTimeout?: number;
 }
 
 /**
@@ -131,6 +133,8 @@ interface Thread {
   /** The error the thread reported before it exited, if any. */
   error: unknown;
   readonly exited: Promise<void>;
+  /** Terminates it if it is still starting when the start timeout is over. */
+  startLimit?: NodeJS.Timeout | undefined;
 }
 
 /** A first-in, first-out queue that does not shift arrays (20k waiting payloads stay cheap). */
@@ -353,7 +357,15 @@ export class WorkerPool {
       job?.fail(new Error(`the answer of threading payload '${job.name}' could not be received: ${error.message}`, { cause: error }));
       this.#pump();
     });
+    const { startTimeout } = this.#config;
+    if (startTimeout !== undefined) {
+      thread.startLimit = setTimeout(() => {
+        thread.error ??= new Error(`the worker thread did not start within ${startTimeout} ms (threading option startTimeout)`);
+        void worker.terminate();
+      }, startTimeout).unref();
+    }
     worker.on('exit', (code) => {
+      clearTimeout(thread.startLimit);
       this.#onExit(thread, code);
       exited();
     });
@@ -368,7 +380,8 @@ export class WorkerPool {
     }
     if (thread.state === 'exiting') return;
     if (message.type === 'ready') {
-      if (thread.state !== 'starting') return;
+      if (thread.state !== 'starting' || thread.error !== undefined) return;
+      clearTimeout(thread.startLimit);
       this.#starting--;
       this.#release(thread);
       this.#pump();

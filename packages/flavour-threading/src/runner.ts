@@ -38,6 +38,13 @@ export interface ThreadingOptions {
    * be cloned are dropped. Default: none.
    */
   readonly forwardChannels?: readonly string[];
+  /**
+   * Milliseconds a worker thread may take to start; one that takes longer is terminated, and
+   * the payload that waited for it fails with a `WorkerCrashed` that says so, rather than
+   * waiting forever. Default 30000 (a thread starts in milliseconds; thousands at once on two
+   * cores take seconds each).
+   */
+  readonly startTimeout?: number;
 }
 
 /** Where the worker entry is: the built file, from src/ (under jest) and from dist/ alike. */
@@ -59,7 +66,7 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   #closing = false;
 
   constructor(host: FlavourHost) {
-    const { maxWorkers, resourceLimits, forwardChannels } = readOptions(host.options);
+    const { maxWorkers, resourceLimits, forwardChannels, startTimeout } = readOptions(host.options);
     this.#pool = new WorkerPool({
       maxWorkers,
       maxIdle: maxWorkers,
@@ -68,6 +75,7 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
       entry: workerEntry,
       logger: host.logger,
       forwardChannels,
+      startTimeout,
     });
   }
 
@@ -117,8 +125,9 @@ function readOptions(options: Readonly<Record<string, unknown>>): {
   maxWorkers: number;
   resourceLimits: ResourceLimits | undefined;
   forwardChannels: readonly string[];
+  startTimeout: number;
 } {
-  const known = ['maxWorkers', 'resourceLimits', 'forwardChannels'];
+  const known = ['maxWorkers', 'resourceLimits', 'forwardChannels', 'startTimeout'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw new TypeError(`unknown option '${key}' of the threading flavour (known: ${known.join(', ')})`);
@@ -135,5 +144,9 @@ function readOptions(options: Readonly<Record<string, unknown>>): {
   if (!Array.isArray(forwardChannels) || !forwardChannels.every((name) => typeof name === 'string' && name !== '')) {
     throw new TypeError("threading option 'forwardChannels' must be an array of diagnostics channel names");
   }
-  return { maxWorkers, resourceLimits, forwardChannels: [...new Set(forwardChannels)] };
+  const { startTimeout = 30_000 } = options as ThreadingOptions;
+  if (!(typeof startTimeout === 'number' && startTimeout > 0 && Number.isFinite(startTimeout))) {
+    throw new TypeError(`threading option 'startTimeout' must be a number of milliseconds > 0, got ${String(startTimeout)}`);
+  }
+  return { maxWorkers, resourceLimits, forwardChannels: [...new Set(forwardChannels)], startTimeout };
 }

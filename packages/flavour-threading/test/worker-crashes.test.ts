@@ -66,4 +66,23 @@ describe('a worker thread that dies under its payload', () => {
       await runner.close();
     }
   }, 20_000);
+
+  it('fails the waiting payload when a thread does not start within startTimeout, instead of waiting forever', async () => {
+    // No thread starts within a millisecond: the limit is what ends the wait.
+    const runner = directRunner({ startTimeout: 1 });
+    try {
+      const error = await runner.run(() => 1, [], context('execute', 'patient')).then(unexpected, (err: unknown) => err as WorkerCrashed);
+      expect(error).toBeInstanceOf(WorkerCrashed);
+      expect(error.starting).toBe(true);
+      expect(error.message).toMatch(/^the worker thread started for payload 'patient' .*before it could run it/);
+      expect((error.cause as Error).message).toBe('the worker thread did not start within 1 ms (threading option startTimeout)');
+      expect(runner.stats().workers).toBe(0);
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('refuses a startTimeout that is not a positive number', () => {
+    expect(() => directRunner({ startTimeout: 0 })).toThrow(/'startTimeout' must be a number of milliseconds > 0/);
+  });
 });
