@@ -1,0 +1,72 @@
+/**
+ * The runnable examples of the user guides: every ```js block of the files below is saved as
+ * an ES module inside the repository (so that `@cobald/*` resolve to the built workspace
+ * packages, as in an app that installed them) and run with node. A daemon that is still
+ * running after a moment gets SIGINT, as a person would press Ctrl-C. Each must exit with 0.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { repo } from './support.js';
+
+const documents = [
+  'docs/concurrency.md',
+  'packages/kernel/README.md',
+  'packages/flavour-asyncio/README.md',
+  'packages/flavour-trio/README.md',
+];
+
+const scratch = path.join(repo, 'tools', '.doc-examples');
+mkdirSync(scratch, { recursive: true });
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  interrupted: boolean;
+  output: string;
+}
+
+function run(file: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    let interrupted = false;
+    const interrupt = setTimeout(() => {
+      interrupted = true;
+      child.kill('SIGINT');
+    }, 1500);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(interrupt);
+      clearTimeout(kill);
+      resolve({ code, signal, interrupted, output });
+    });
+  });
+}
+
+for (const document of documents) {
+  const blocks = [...readFileSync(path.join(repo, document), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  describe(document, () => {
+    it('has runnable examples', () => {
+      expect(blocks.length).toBeGreaterThan(0);
+    });
+    blocks.forEach((source, index) => {
+      const firstLine = source.split('\n').find((line) => line.trim() && !line.startsWith('import')) ?? '';
+      it(`example ${index + 1} runs and exits with 0 (${firstLine.trim().slice(0, 50)})`, async () => {
+        const file = path.join(scratch, `${document.replace(/[/.]/g, '-')}-${index + 1}.mjs`);
+        writeFileSync(file, source);
+        const outcome = await run(file);
+        expect({ code: outcome.code, signal: outcome.signal, output: outcome.code === 0 ? '' : outcome.output }).toEqual({
+          code: 0,
+          signal: null,
+          output: '',
+        });
+      }, 20_000);
+    });
+  });
+}
