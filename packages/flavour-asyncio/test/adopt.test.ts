@@ -63,7 +63,7 @@ describe('asyncio adopt', () => {
     await runner.shutdown();
     await expect(accepting).resolves.toBeUndefined();
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(logged).toContainEqual({ level: 'warn', msg: expect.stringMatching(/payload 'deaf' \(asyncio, #\d+\).*abandoned/) });
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/payload 'deaf' \(asyncio, #\d+\).*abandoned/) }));
     clearTimeout(timer.handle);
   });
 

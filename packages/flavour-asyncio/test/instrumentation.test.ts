@@ -1,33 +1,15 @@
 /** What a subscriber to the runtime's diagnostics channels sees of asyncio payloads. */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { tracingChannel } from 'node:diagnostics_channel';
 import { setTimeout as delay } from 'node:timers/promises';
-import { currentSignal, type PayloadTrace } from '@cobald/kernel';
+import { currentSignal } from '@cobald/kernel';
 import { asyncio } from '@cobald/flavour-asyncio';
+import { channelRecorders } from '@cobald/test-support';
 import { testRunner } from './support.js';
 
-type Seen = { event: string; id: number; name: string; flavour: string; kind: string; service: boolean; restarts: number; result?: unknown; error?: unknown };
+const { record: recordAll } = channelRecorders(afterEach);
+/** Every 'cobald:payload' event of payloads whose names start with `prefix`. */
+const record = (prefix: string) => recordAll(prefix, ['start', 'end', 'asyncStart', 'asyncEnd', 'error']);
 
-const payloadChannel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
-let unsubscribe: (() => void) | undefined;
-afterEach(() => unsubscribe?.());
-
-/** Record the 'cobald:payload' events of payloads whose names start with `prefix`. */
-function record(prefix: string): Seen[] {
-  const seen: Seen[] = [];
-  const on = (event: string) => (context: PayloadTrace) => {
-    if (!context.name.startsWith(prefix)) return;
-    const { id, name, flavour, kind, service, restarts } = context;
-    const entry: Seen = { event, id, name, flavour, kind, service, restarts };
-    if (event === 'asyncEnd' && 'result' in context) entry.result = context.result;
-    if (event === 'error') entry.error = context.error;
-    seen.push(entry);
-  };
-  const handlers = { start: on('start'), end: on('end'), asyncStart: on('asyncStart'), asyncEnd: on('asyncEnd'), error: on('error') };
-  payloadChannel.subscribe(handlers as never);
-  unsubscribe = () => payloadChannel.unsubscribe(handlers as never);
-  return seen;
-}
 
 describe("'cobald:payload' with asyncio payloads", () => {
   it('traces an execute from start to asyncEnd, with its result', async () => {

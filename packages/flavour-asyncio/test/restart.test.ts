@@ -3,34 +3,16 @@
  * shutdown timeouts, and services stopping newest first (seen on the 'cobald:payload' channel).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PayloadFailure, RestartIntensityExceeded, currentSignal, service, type PayloadTrace, type RestartEvent } from '@cobald/kernel';
+import { PayloadFailure, RestartIntensityExceeded, currentSignal, service } from '@cobald/kernel';
 import { asyncio } from '@cobald/flavour-asyncio';
+import { channelRecorders } from '@cobald/test-support';
 import { testRunner } from './support.js';
 
 const fast = { initial: 1, max: 1 };
-const payloadChannel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+const { restartEvents, endedRuns } = channelRecorders(afterEach);
 
-/** Every 'cobald:restart' event while the test runs. */
-function restartEvents(): RestartEvent[] {
-  const events: RestartEvent[] = [];
-  const listener = (event: unknown) => events.push(event as RestartEvent);
-  subscribe('cobald:restart', listener);
-  cleanups.push(() => unsubscribe('cobald:restart', listener));
-  return events;
-}
 
-/** The names of payloads whose run ended ('asyncEnd'), in order. */
-function endedRuns(): string[] {
-  const ended: string[] = [];
-  const handlers = { asyncEnd: (context: PayloadTrace) => ended.push(context.name) };
-  payloadChannel.subscribe(handlers as never);
-  cleanups.push(() => payloadChannel.unsubscribe(handlers as never));
-  return ended;
-}
 
 describe('asyncio payloads under restart policies', () => {
   it("'on-failure': a payload that fails twice then succeeds runs three times, and the runtime runs on", async () => {
@@ -103,7 +85,7 @@ describe('asyncio payloads under restart policies', () => {
 
 describe('asyncio payloads on shutdown', () => {
   it('abandons a service that ignores its signal after its own shutdownTimeout, not the grace period', async () => {
-    const { runner, logged } = testRunner({ gracePeriod: 60_000 });
+    const { runner, warnings } = testRunner({ gracePeriod: 60_000 });
     let running!: () => void;
     const isRunning = new Promise<void>((resolve) => (running = resolve));
     const Deaf = service({ flavour: asyncio, name: 'deaf', shutdownTimeout: 50 })(
@@ -119,14 +101,12 @@ describe('asyncio payloads on shutdown', () => {
     await isRunning;
     await runner.shutdown();
     await expect(accepting).resolves.toBeUndefined();
-    expect(logged).toEqual([
-      { level: 'warn', msg: expect.stringMatching(/^payload 'deaf' \(asyncio, #\d+\) did not stop within 50 ms and was abandoned$/) },
-    ]);
+    expect(warnings).toEqual([expect.stringMatching(/^payload 'deaf' \(asyncio, #\d+\) did not stop within 50 ms and was abandoned$/)]);
     expect(instance).toBeInstanceOf(Deaf);
   });
 
   it('abandons an adopted payload that ignores its signal after its own shutdownTimeout', async () => {
-    const { runner, logged } = testRunner({ gracePeriod: 60_000 });
+    const { runner, warnings } = testRunner({ gracePeriod: 60_000 });
     let running!: () => void;
     const isRunning = new Promise<void>((resolve) => (running = resolve));
     runner.adopt(
@@ -140,9 +120,7 @@ describe('asyncio payloads on shutdown', () => {
     await isRunning;
     await runner.shutdown();
     await expect(accepting).resolves.toBeUndefined();
-    expect(logged).toEqual([
-      { level: 'warn', msg: expect.stringMatching(/^payload 'deaf' \(asyncio, #\d+\) did not stop within 50 ms and was abandoned$/) },
-    ]);
+    expect(warnings).toEqual([expect.stringMatching(/^payload 'deaf' \(asyncio, #\d+\) did not stop within 50 ms and was abandoned$/)]);
   });
 
   it('stops services newest first: their runs end in reverse order of start', async () => {

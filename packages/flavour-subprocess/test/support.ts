@@ -1,14 +1,9 @@
-import { ServiceRunner, silentLogger, type Logger, type ServiceRunnerOptions } from '@cobald/kernel';
+import type { ServiceRunnerOptions } from '@cobald/kernel';
+import { testRunner as sharedTestRunner } from '@cobald/test-support';
 import { setTimeout as delay } from 'node:timers/promises';
 
-/** A runner for tests: no signal handlers, a short grace period, and a logger that records. */
-export function testRunner(options: ServiceRunnerOptions = {}) {
-  const logged: { level: string; msg: string }[] = [];
-  const record = (level: string) => (_obj: object, msg?: string) => logged.push({ level, msg: msg ?? '' });
-  const logger: Logger = { ...silentLogger, error: record('error'), warn: record('warn') };
-  const runner = new ServiceRunner({ handleSignals: false, gracePeriod: 300, logger, ...options });
-  return { runner, logged };
-}
+/** A runner for tests whose warnings and errors are kept, with a grace period its children can use. */
+export const testRunner = (options: ServiceRunnerOptions = {}) => sharedTestRunner({ gracePeriod: 300, ...options });
 
 /** A node script as a command: `node -e <source> <args>`. */
 export const node = (source: string, ...args: string[]) => ({ command: process.execPath, args: ['-e', source, ...args] });

@@ -4,42 +4,13 @@
  * `forwardChannels`) to the main thread.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
-import { type PayloadTrace } from '@cobald/kernel';
 import { threading } from '@cobald/flavour-threading';
+import { channelRecorders } from '@cobald/test-support';
 import { directRunner, quietRunner, until } from './support.js';
 
-type Seen = { event: string; id: number; name: string; flavour: string; kind: string; service: boolean; restarts: number; result?: unknown; error?: unknown };
+const { record, listen } = channelRecorders(afterEach);
 
-const payloadChannel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
 
-/** Record the start, asyncEnd and error events of payloads whose names start with `prefix`. */
-function record(prefix: string): Seen[] {
-  const seen: Seen[] = [];
-  const on = (event: string) => (context: PayloadTrace) => {
-    if (!context.name.startsWith(prefix)) return;
-    const { id, name, flavour, kind, service, restarts } = context;
-    const entry: Seen = { event, id, name, flavour, kind, service, restarts };
-    if (event === 'asyncEnd' && 'result' in context) entry.result = context.result;
-    if (event === 'error') entry.error = context.error;
-    seen.push(entry);
-  };
-  const handlers = { start: on('start'), asyncEnd: on('asyncEnd'), error: on('error') };
-  payloadChannel.subscribe(handlers as never);
-  cleanups.push(() => payloadChannel.unsubscribe(handlers as never));
-  return seen;
-}
-
-/** Every message published on channel `name` in the main thread while the test runs. */
-function listen(name: string): unknown[] {
-  const messages: unknown[] = [];
-  const listener = (message: unknown) => messages.push(message);
-  subscribe(name, listener);
-  cleanups.push(() => unsubscribe(name, listener));
-  return messages;
-}
 
 describe("'cobald:payload' with threading payloads", () => {
   it('traces an execute from start to asyncEnd, with its result', async () => {

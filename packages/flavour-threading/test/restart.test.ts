@@ -4,58 +4,38 @@
  * first through cancel(), seen on the 'cobald:payload' channel.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
 import { BroadcastChannel } from 'node:worker_threads';
-import { PayloadFailure, RestartIntensityExceeded, ServiceRunner, type Logger, type PayloadTrace, type RestartEvent } from '@cobald/kernel';
+import { PayloadFailure, RestartIntensityExceeded } from '@cobald/kernel';
 import { threading } from '@cobald/flavour-threading';
+import { channelRecorders, testRunner as sharedTestRunner } from '@cobald/test-support';
 import { sleep, until } from './support.js';
+
+/** A runner whose warnings and errors are kept, with two threads for executes. */
+const testRunner = (gracePeriod = 3000) => {
+  const { runner, messages } = sharedTestRunner({ gracePeriod, flavours: { threading: { maxWorkers: 2 } } });
+  return { runner, logged: messages };
+};
 // @ts-expect-error: a plain JavaScript fixture, without types.
 import { Middle, Newer, Older, Spinner } from './fixtures/stubborn-services.mjs';
 
 const fast = { initial: 1, max: 1 };
-const payloadChannel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+const { restartEvents, endedRuns, defer } = channelRecorders(afterEach);
 
-/** A runner whose warnings and errors are kept. */
-function recordingRunner(gracePeriod = 3000) {
-  const logged: string[] = [];
-  const ignore = () => {};
-  const keep = (_obj: object, msg?: string) => logged.push(msg ?? '');
-  const logger: Logger = { error: keep, warn: keep, info: ignore, debug: ignore };
-  const runner = new ServiceRunner({ handleSignals: false, logger, gracePeriod, flavours: { threading: { maxWorkers: 2 } } });
-  return { runner, logged };
-}
 
-function restartEvents(): RestartEvent[] {
-  const events: RestartEvent[] = [];
-  const listener = (event: unknown) => events.push(event as RestartEvent);
-  subscribe('cobald:restart', listener);
-  cleanups.push(() => unsubscribe('cobald:restart', listener));
-  return events;
-}
 
-/** The names of payloads whose run ended ('asyncEnd'), in order. */
-function endedRuns(): string[] {
-  const ended: string[] = [];
-  const handlers = { asyncEnd: (context: PayloadTrace) => ended.push(context.name) };
-  payloadChannel.subscribe(handlers as never);
-  cleanups.push(() => payloadChannel.unsubscribe(handlers as never));
-  return ended;
-}
 
 /** The names the stubborn services announce once they run in their threads. */
 function announcements(): string[] {
   const heard: string[] = [];
   const channel = new BroadcastChannel('threading stubborn services');
   channel.onmessage = (event) => heard.push((event as MessageEvent).data as string);
-  cleanups.push(() => channel.close());
+  defer(() => channel.close());
   return heard;
 }
 
 describe('threading payloads under restart policies', () => {
   it("'on-failure': a payload that fails twice then succeeds runs three times, and the runtime runs on", async () => {
-    const { runner, logged } = recordingRunner();
+    const { runner, logged } = testRunner();
     const restarts = restartEvents();
     const runs = new Int32Array(new SharedArrayBuffer(4));
     runner.adopt(
@@ -83,7 +63,7 @@ describe('threading payloads under restart policies', () => {
   });
 
   it('escalates once the intensity is exceeded: accept() rejects with RestartIntensityExceeded as cause', async () => {
-    const { runner } = recordingRunner();
+    const { runner } = testRunner();
     const runs = new Int32Array(new SharedArrayBuffer(4));
     runner.adopt(
       function crashLoop(counter: Int32Array) {
@@ -104,7 +84,7 @@ describe('threading payloads under restart policies', () => {
   });
 
   it("'always' restarts after clean ends until the runtime stops", async () => {
-    const { runner } = recordingRunner();
+    const { runner } = testRunner();
     const runs = new Int32Array(new SharedArrayBuffer(4));
     runner.adopt(
       function tick(counter: Int32Array) {
@@ -126,7 +106,7 @@ describe('threading payloads under restart policies', () => {
 describe('threading payloads on shutdown', () => {
   it('stop a service that ignores everything promptly: its thread is terminated, nothing is abandoned', async () => {
     const heard = announcements();
-    const { runner, logged } = recordingRunner(60_000);
+    const { runner, logged } = testRunner(60_000);
     const accepting = runner.accept();
     new Spinner();
     await until(() => heard.includes('Spinner'));
@@ -136,7 +116,7 @@ describe('threading payloads on shutdown', () => {
   });
 
   it('stop an adopted busy loop with a shutdownTimeout promptly, without abandoning it', async () => {
-    const { runner, logged } = recordingRunner(60_000);
+    const { runner, logged } = testRunner(60_000);
     const started = new Int32Array(new SharedArrayBuffer(4));
     runner.adopt(
       function spin(flag: Int32Array) {
@@ -155,7 +135,7 @@ describe('threading payloads on shutdown', () => {
   it('stop services newest first, each by terminating its thread: their runs end in reverse order of start', async () => {
     const heard = announcements();
     const ended = endedRuns();
-    const { runner } = recordingRunner();
+    const { runner } = testRunner();
     const accepting = runner.accept();
     const instances = [new Older(), new Middle(), new Newer()];
     await until(() => heard.length === 3);

@@ -1,34 +1,13 @@
 /** What a subscriber to the runtime's diagnostics channels sees of trio payloads. */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { tracingChannel } from 'node:diagnostics_channel';
-import { type PayloadTrace } from '@cobald/kernel';
 import { trio } from '@cobald/flavour-trio';
 import { sleep, suspend } from 'effection';
+import { channelRecorders } from '@cobald/test-support';
 import { deferred, quietRunner } from './support.js';
 
-type Seen = { event: string; id: number; name: string; flavour: string; kind: string; service: boolean; restarts: number; result?: unknown; error?: unknown };
-
-const payloadChannel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
-let unsubscribe: (() => void) | undefined;
-afterEach(() => unsubscribe?.());
+const { record } = channelRecorders(afterEach);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Record the start, asyncEnd and error events of payloads whose names start with `prefix`. */
-function record(prefix: string): Seen[] {
-  const seen: Seen[] = [];
-  const on = (event: string) => (context: PayloadTrace) => {
-    if (!context.name.startsWith(prefix)) return;
-    const { id, name, flavour, kind, service, restarts } = context;
-    const entry: Seen = { event, id, name, flavour, kind, service, restarts };
-    if (event === 'asyncEnd' && 'result' in context) entry.result = context.result;
-    if (event === 'error') entry.error = context.error;
-    seen.push(entry);
-  };
-  const handlers = { start: on('start'), asyncEnd: on('asyncEnd'), error: on('error') };
-  payloadChannel.subscribe(handlers as never);
-  unsubscribe = () => payloadChannel.unsubscribe(handlers as never);
-  return seen;
-}
 
 describe("'cobald:payload' with trio payloads", () => {
   it('traces an execute from start to asyncEnd, with its result', async () => {

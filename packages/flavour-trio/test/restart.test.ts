@@ -3,47 +3,25 @@
  * per-payload shutdown timeouts, and services stopping newest first (seen on 'cobald:payload').
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
-import { PayloadFailure, RestartIntensityExceeded, ServiceRunner, service, type Logger, type PayloadTrace, type RestartEvent } from '@cobald/kernel';
+import { PayloadFailure, RestartIntensityExceeded, service } from '@cobald/kernel';
 import { trio } from '@cobald/flavour-trio';
 import { sleep, suspend } from 'effection';
+import { channelRecorders, testRunner as sharedTestRunner } from '@cobald/test-support';
 import { deferred, quietRunner } from './support.js';
 
+/** A runner whose warnings are kept, with the kernel's grace period unless one is given. */
+const testRunner = (gracePeriod?: number) => sharedTestRunner(gracePeriod === undefined ? { gracePeriod: 3000 } : { gracePeriod });
+
 const fast = { initial: 1, max: 1 };
-const payloadChannel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+const { restartEvents, endedRuns } = channelRecorders(afterEach);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function restartEvents(): RestartEvent[] {
-  const events: RestartEvent[] = [];
-  const listener = (event: unknown) => events.push(event as RestartEvent);
-  subscribe('cobald:restart', listener);
-  cleanups.push(() => unsubscribe('cobald:restart', listener));
-  return events;
-}
 
-/** The names of payloads whose run ended ('asyncEnd'), in order. */
-function endedRuns(): string[] {
-  const ended: string[] = [];
-  const handlers = { asyncEnd: (context: PayloadTrace) => ended.push(context.name) };
-  payloadChannel.subscribe(handlers as never);
-  cleanups.push(() => payloadChannel.unsubscribe(handlers as never));
-  return ended;
-}
 
-/** A runner whose warnings are kept. */
-function recordingRunner(gracePeriod?: number) {
-  const warnings: string[] = [];
-  const ignore = () => {};
-  const logger: Logger = { error: ignore, info: ignore, debug: ignore, warn: (_obj, msg) => warnings.push(msg ?? '') };
-  const runner = new ServiceRunner({ handleSignals: false, logger, ...(gracePeriod === undefined ? {} : { gracePeriod }) });
-  return { runner, warnings };
-}
 
 describe('trio payloads under restart policies', () => {
   it("'on-failure': a payload that fails twice then succeeds runs three times, and the runtime runs on", async () => {
-    const { runner, warnings } = recordingRunner();
+    const { runner, warnings } = testRunner();
     const restarts = restartEvents();
     let runs = 0;
     runner.adopt(
@@ -116,7 +94,7 @@ describe('trio payloads on shutdown', () => {
   it('abandons a service whose finally block hangs after its own shutdownTimeout, not the grace period', async () => {
     // With a grace period far beyond jest's timeout, this test only passes if neither the
     // kernel nor the trio runner's close() waits for the hung task longer than its 50 ms.
-    const { runner, warnings } = recordingRunner(60_000);
+    const { runner, warnings } = testRunner(60_000);
     const ready = deferred();
     const Hung = service({ flavour: trio, name: 'hung', shutdownTimeout: 50 })(
       class {

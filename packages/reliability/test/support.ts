@@ -4,9 +4,10 @@
  * stopped), runners that record what they log, child processes for real signals, and the check
  * that nothing of the runtime is left active after a test.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { ServiceRunner, currentSignal, silentLogger, type Flavour, type Logger, type ServiceRunnerOptions } from '@cobald/kernel';
+import { currentSignal, type Flavour, type ServiceRunnerOptions } from '@cobald/kernel';
+import { runScript, testRunner, type ScriptResult } from '@cobald/test-support';
+
+export { sleep, unexpected, type Logged } from '@cobald/test-support';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { trio } from '@cobald/flavour-trio';
 import { threading } from '@cobald/flavour-threading';
@@ -81,20 +82,9 @@ export const threadingKit: FlavourKit = {
 
 export const kits: readonly FlavourKit[] = [asyncioKit, trioKit, threadingKit];
 
-export interface Logged {
-  readonly level: string;
-  readonly msg: string;
-  readonly obj: object;
-}
-
 /** A runner without signal handlers whose warnings and errors are recorded. */
-export function recordingRunner(options: ServiceRunnerOptions = {}): { runner: ServiceRunner; logged: Logged[] } {
-  const logged: Logged[] = [];
-  const record = (level: string) => (obj: object, msg?: string) => logged.push({ level, msg: msg ?? '', obj });
-  const logger: Logger = { ...silentLogger, error: record('error'), warn: record('warn') };
-  const runner = new ServiceRunner({ handleSignals: false, gracePeriod: 300, logger, flavours: { threading: { maxWorkers: 2 } }, ...options });
-  return { runner, logged };
-}
+export const recordingRunner = (options: ServiceRunnerOptions = {}) =>
+  testRunner({ gracePeriod: 300, flavours: { threading: { maxWorkers: 2 } }, ...options });
 
 /**
  * The active resources that a runtime could leave behind: worker threads, their message ports,
@@ -131,34 +121,6 @@ export async function settledResources(before: Record<string, number>, timeout =
   return extra;
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** For `.then(unexpected, (err) => err)`: a promise that should have rejected resolved. */
-export function unexpected(value: unknown): never {
-  throw new Error(`expected a rejection, got ${String(value)}`);
-}
-
-export interface ScriptResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Run a fixture script (it imports the built packages) in a child process; kill it after `timeout` ms. */
-export function runFixture(name: string, args: string[] = [], timeout = 20_000): Promise<ScriptResult> {
-  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+export const runFixture = (name: string, args: string[] = [], timeout = 20_000): Promise<ScriptResult> =>
+  runScript(new URL(`./fixtures/${name}`, import.meta.url), args, { timeout });
