@@ -8,9 +8,6 @@ import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from
 import { createScope, type Future, type Operation, type Scope, type Task } from 'effection';
 import type { TrioPayload, TrioTypes } from './trio.js';
 
-/** How a payload ended, recorded from inside its task. */
-type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
-
 /**
  * Runs trio payloads for one accepting `ServiceRunner`; made by the flavour's `createRunner`.
  * The scope is made by `start()`. `run()` settles with the operation's result or error, or
@@ -30,7 +27,7 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
   #scope: Scope | undefined;
   #destroy: (() => Future<void>) | undefined;
   /** The tasks of payloads that have not settled yet. */
-  readonly #tasks = new Map<RunContext, Task<void>>();
+  readonly #tasks = new Map<RunContext, Task<unknown>>();
   /** Payloads halted one by one through `cancel()`. */
   readonly #cancelled = new WeakSet<RunContext>();
   #closed: Promise<void> | undefined;
@@ -53,30 +50,22 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     } catch (error) {
       return Promise.reject(error);
     }
-    let outcome: Outcome | undefined;
-    // A failure of a task the payload spawned fails the payload's own task, which the scope
-    // lets go without harm to siblings, so no extra error boundary is needed (scoped() cost
-    // as much as the task itself). The outcome is kept outside the task because a halted task
-    // discards what its operation did while it unwound (an error thrown by a finally block).
-    const task = this.#open().run(function* () {
-      try {
-        outcome = { ok: true, value: yield* operation };
-      } catch (error) {
-        outcome = { ok: false, error };
-      }
-    });
+    // A failure of a task the payload spawned fails the payload's task, which the scope lets go
+    // without harm to siblings, so no error boundary (scoped()) is needed around it. The task's
+    // promise tells all: its value, its error, the error of a finally block that failed while
+    // halted, or Effection's 'halted' error when it was halted cleanly.
+    const task = this.#open().run(() => operation);
     this.#tasks.set(context, task);
     // A task's promise is lazy: this is the one place that observes it.
     return task.then(
-      () => {
+      (value) => {
         this.#tasks.delete(context);
-        if (outcome?.ok === false) throw outcome.error;
-        return outcome?.value;
+        return value;
       },
-      (halted: unknown) => {
+      (error: unknown) => {
         this.#tasks.delete(context);
-        if (outcome?.ok === false) throw outcome.error;
-        throw this.#closed || this.#cancelled.has(context) ? cancelled(context, halted) : halted;
+        const haltedHere = this.#closed !== undefined || this.#cancelled.has(context);
+        throw haltedHere && isHalt(error) ? cancelled(context, error) : error;
       },
     );
   }
@@ -146,6 +135,11 @@ function toOperation(payload: TrioPayload, args: readonly unknown[], context: Ru
       'payloads are generator functions (function*) or functions that return an operation. ' +
       'Did you mean the asyncio flavour?',
   );
+}
+
+/** Effection's error for a task that was halted and ended cleanly. */
+function isHalt(error: unknown): boolean {
+  return error instanceof Error && error.message === 'halted' && error.constructor === Error;
 }
 
 function isOperation(value: unknown): value is Operation<unknown> {
