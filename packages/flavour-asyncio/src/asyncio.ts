@@ -24,58 +24,35 @@ export interface AsyncioTypes extends PayloadTypes {
 type AsyncioPayload = AsyncioTypes['payload'];
 
 class AsyncioRunner implements FlavourRunner<AsyncioTypes> {
-  readonly #running = new Map<RunContext, CancelScope>();
+  // Weakly, by the kernel's context: nothing to clean up when a payload ends, and no promise
+  // chained to every payload just for that. The kernel cancels each running payload through
+  // cancel() before close(), and takes the AbortError that follows for a cancellation.
+  readonly #scopes = new WeakMap<RunContext, CancelScope>();
   #closed = false;
 
   run(payload: AsyncioPayload, args: readonly unknown[], context: RunContext): Promise<unknown> {
     if (this.#closed) return Promise.reject(cancelled(context, stopReason));
     const scope = new CancelScope();
-    this.#running.set(context, scope);
-    let result: unknown;
+    this.#scopes.set(context, scope);
     try {
-      result = scope.run(payload, args);
+      // For a native promise, Promise.resolve() is that promise itself.
+      return Promise.resolve(scope.run(payload, args));
     } catch (error) {
-      this.#running.delete(context);
       return Promise.reject(error);
     }
-    if (!isThenable(result)) {
-      // A sync payload has ended already: no callbacks to allocate, no microtask to wait for.
-      this.#running.delete(context);
-      return Promise.resolve(result);
-    }
-    return Promise.resolve(result).then(
-      (value) => {
-        this.#running.delete(context);
-        return value;
-      },
-      (error: unknown) => {
-        this.#running.delete(context);
-        throw scope.cancelled && isAbort(error) ? cancelled(context, error) : error;
-      },
-    );
   }
 
   cancel(context: RunContext): void {
-    this.#running.get(context)?.cancel(stopReason);
+    this.#scopes.get(context)?.cancel(stopReason);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const scope of this.#running.values()) scope.cancel(stopReason);
   }
 }
 
-/** The reason every cancelled payload's signal aborts with. */
+/** The reason every cancelled payload's signal aborts with: an AbortError, as fetch and timers throw. */
 const stopReason = new DOMException('the runtime is stopping this payload', 'AbortError');
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-// By name, not instanceof: Node's own AbortError may come from another realm than ours.
-function isAbort(error: unknown): boolean {
-  return error === stopReason || (typeof error === 'object' && error !== null && (error as Error).name === 'AbortError');
-}
 
 /**
  * The asyncio flavour. Importing this package registers it, so `{ flavour: 'asyncio' }` works

@@ -92,6 +92,14 @@ export function isCancellation(error: unknown): error is PayloadCancelled {
   return typeof error === 'object' && error !== null && cancelledKey in error;
 }
 
+/**
+ * Whether `error` is an `AbortError`, as aborted signals, timers and fetch throw it. Checked by
+ * name: Node's own AbortError may come from another realm than the caller's.
+ */
+export function isAbortError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+}
+
 /** `execute()` (or a wait for the runner's state) was called while no `accept()` is running. */
 export class RunnerNotAccepting extends Error {
   override readonly name = 'RunnerNotAccepting';

@@ -77,8 +77,9 @@ export interface FlavourHost {
  *
  * Contract:
  * - `run()` settles exactly once: with the payload's result, or with its error. A payload that
- *   was stopped by `close()` settles with {@link cancelled | cancelled(context)} (or any error
- *   for which `isCancellation()` holds): that is a cancellation, not a failure.
+ *   was stopped by `cancel()` or `close()` settles with {@link cancelled | cancelled(context)}
+ *   (or any error for which `isCancellation()` holds), or with an `AbortError`, which the
+ *   kernel takes for a cancellation from a payload it asked to stop: none of these is a failure.
  * - `close()` stops everything the runner runs, as gracefully as the mechanism allows, and
  *   resolves once its resources are released. The kernel waits for every `run()` to settle
  *   for at most its grace period, then abandons the rest: `close()` must not wait forever on a
@@ -92,8 +93,10 @@ export interface FlavourRunner<T extends PayloadTypes = PayloadTypes> {
   run(payload: T['payload'], args: readonly unknown[], context: RunContext): Promise<unknown>;
   /**
    * Stop one payload, as gracefully as the mechanism allows (abort its signal, halt it,
-   * terminate its worker); its `run()` then settles, as cancelled. Optional: with it, the
-   * kernel stops services one at a time, newest first, before it closes the runners.
+   * terminate its worker); its `run()` then settles, as cancelled. Optional. With it, the
+   * kernel stops services one at a time, newest first, and then calls it for every payload
+   * still running, before it closes the runner: a runner with `cancel()` needs no list of its
+   * own payloads to stop them in `close()`.
    */
   cancel?(context: RunContext): void;
   /** Stop every payload and release all resources. */

@@ -37,6 +37,7 @@ export {
   IncompatibleFlavour,
   packageOf,
   isCancellation,
+  isAbortError,
   type PayloadInfo,
 } from './errors.js';
 export { warningLogger, silentLogger, type Logger } from './logger.js';

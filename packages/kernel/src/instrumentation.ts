@@ -30,6 +30,11 @@ export interface PayloadTrace {
   readonly service: boolean;
   /** How often it was restarted before this run. */
   readonly restarts: number;
+  /**
+   * Whether the runtime has asked it to stop (read it on `error`): an `AbortError` then, or any
+   * error for which `isCancellation()` holds, is a cancellation, not a failure.
+   */
+  readonly stopping: boolean;
   /** Set by the channel on `error`. */
   error?: unknown;
   /** Set by the channel on `asyncEnd`. */

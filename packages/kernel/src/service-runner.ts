@@ -3,8 +3,8 @@
  * and the services once it accepts, hands `execute()` results back, and stops everything when
  * asked to or when an adopted payload fails.
  */
-import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping } from './errors.js';
-import type { ArgsOf, Flavour, KnownFlavours, PayloadTypes, ResultOf, TypesOf } from './flavour.js';
+import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isAbortError } from './errors.js';
+import { cancelled, type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
 import { publishRuntime } from './instrumentation.js';
 import { warningLogger, type Logger } from './logger.js';
 import { loadedFlavour, request, serviceRequest, type PayloadRequest } from './payload-request.js';
@@ -322,7 +322,7 @@ function executeOn(session: Session, flavour: Flavour, item: PayloadRequest): Pr
     },
     (error: unknown) => {
       supervisor.remove(node);
-      throw error;
+      throw node.state === 'stopping' && isAbortError(error) ? cancelled(node, error) : error;
     },
   );
 }

@@ -85,7 +85,17 @@ export class Session {
     // Checked here, not in traced(): the two closures it takes cost more than a no-op payload.
     if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
     return traced(
-      () => ({ id: node.id, name: node.name, flavour: node.flavour, kind: node.kind, service: node.service, restarts: node.restarts }),
+      () => ({
+        id: node.id,
+        name: node.name,
+        flavour: node.flavour,
+        kind: node.kind,
+        service: node.service,
+        restarts: node.restarts,
+        get stopping() {
+          return node.state === 'stopping';
+        },
+      }),
       () => this.#run(flavour, payload, args, node),
     );
   }
@@ -107,7 +117,8 @@ export class Session {
 
   /**
    * Stop. First the services, newest first and one at a time, where their flavour can stop a
-   * single payload (OTP's shutdown order); then every flavour runner is closed. Each payload gets
+   * single payload (OTP's shutdown order); then every other payload is cancelled and every
+   * flavour runner is closed. Each payload gets
    * its own shutdown timeout, or the grace period, to settle; what is left then is abandoned.
    */
   async stop(): Promise<void> {
@@ -118,17 +129,25 @@ export class Session {
     const { logger, gracePeriod } = this.#config;
     const timeoutOf = (node: PayloadNode) => node.shutdownTimeout ?? gracePeriod;
 
-    for (const node of supervisor.live().filter((n) => n.service).reverse()) {
+    const cancel = (node: PayloadNode): boolean => {
       const runner = this.#byName.get(node.flavour)?.runner;
-      if (!runner?.cancel) continue;
+      if (!runner?.cancel) return false;
       try {
         runner.cancel(node);
       } catch (err) {
         logger.error({ err, flavour: node.flavour }, `the ${node.flavour} runner failed to cancel '${node.name}': ${String(err)}`);
       }
+      return true;
+    };
+
+    for (const node of supervisor.live().filter((n) => n.service).reverse()) {
+      if (!cancel(node)) continue;
       const timeout = timeoutOf(node);
       if ((await within(supervisor.settled(node), timeout)) === 'timeout') supervisor.abandon(node, timeout);
     }
+    // Then every other payload, all at once, so that a runner needs no bookkeeping of its own
+    // to find them in close().
+    for (const node of supervisor.live()) cancel(node);
 
     const closing = [...this.#slots].map(async ([flavour, slot]) => {
       try {

@@ -5,7 +5,7 @@
  * {@link PayloadFailure} that `accept()` rejects with, and the runner is told to stop. Later
  * ones are logged.
  */
-import { OrphanedReturn, PayloadFailure, RestartIntensityExceeded, isCancellation, type PayloadInfo } from './errors.js';
+import { OrphanedReturn, PayloadFailure, RestartIntensityExceeded, isAbortError, isCancellation, type PayloadInfo } from './errors.js';
 import type { RunContext, RunKind } from './flavour.js';
 import { restartChannel, type RestartEvent } from './instrumentation.js';
 import type { Logger } from './logger.js';
@@ -113,7 +113,8 @@ export class Supervisor {
       },
       (error: unknown) => {
         if (!this.#live.has(node.id)) return;
-        if (isCancellation(error)) this.remove(node);
+        // An AbortError from a payload the runtime asked to stop is its signal doing its work.
+        if (isCancellation(error) || (node.state === 'stopping' && isAbortError(error))) this.remove(node);
         else this.#ended(node, start, policy, true, error);
       },
     );

@@ -23,7 +23,8 @@ describe('shutdown order and timeouts', () => {
     events.length = 0;
     await runner.shutdown();
     await accepting;
-    expect(events).toEqual(['cancel web', 'cancel cache', 'cancel db', 'close']);
+    // Services one at a time, newest first; then every other payload; then the runner closes.
+    expect(events).toEqual(['cancel web', 'cancel cache', 'cancel db', 'cancel plain', 'close']);
     expect(units).toHaveLength(3);
   });
 
@@ -41,6 +42,7 @@ describe('shutdown order and timeouts', () => {
     events.length = 0;
     await runner.shutdown();
     await accepting;
+    // Abandoned services are no longer supervised, so nothing is left to cancel after them.
     expect(events).toEqual(['cancel new', 'cancel old', 'close']);
     expect(logged.map((l) => l.msg)).toEqual([
       expect.stringMatching(/'new' .* did not stop within 30 ms and was abandoned/),

@@ -11,6 +11,8 @@ export interface PayloadEvent {
   kind: string;
   service: boolean;
   restarts: number;
+  /** On `error`: whether the runtime had asked the payload to stop. */
+  stopping?: boolean;
   result?: unknown;
   error?: unknown;
 }
@@ -45,7 +47,7 @@ export function channelRecorders(afterEach: (fn: () => void) => void) {
       const { id, name, flavour, kind, service, restarts } = context;
       const entry: PayloadEvent = { event, id, name, flavour, kind, service, restarts };
       if (event === 'asyncEnd' && 'result' in context) entry.result = context.result;
-      if (event === 'error') entry.error = context.error;
+      if (event === 'error') Object.assign(entry, { error: context.error, stopping: context.stopping });
       seen.push(entry);
     };
     const handlers = Object.fromEntries(events.map((event) => [event, on(event)]));
