@@ -4,10 +4,10 @@
  * the payload must stop; an `AbortError` after that abort is a cancellation, not a failure.
  */
 import {
-  CancelScope,
   cancelled,
   defineFlavour,
   registerFlavour,
+  type FlavourHost,
   type FlavourRunner,
   type PayloadTypes,
   type RunContext,
@@ -24,35 +24,30 @@ export interface AsyncioTypes extends PayloadTypes {
 type AsyncioPayload = AsyncioTypes['payload'];
 
 class AsyncioRunner implements FlavourRunner<AsyncioTypes> {
-  // Weakly, by the kernel's context: nothing to clean up when a payload ends, and no promise
-  // chained to every payload just for that. The kernel cancels each running payload through
-  // cancel() before close(), and takes the AbortError that follows for a cancellation.
-  readonly #scopes = new WeakMap<RunContext, CancelScope>();
+  readonly #host: FlavourHost;
   #closed = false;
 
+  constructor(host: FlavourHost) {
+    this.#host = host;
+  }
+
+  // The kernel owns each payload's cancel scope: it cancels it when the payload must stop and
+  // takes the AbortError that follows for a cancellation. So nothing is chained to the payload's
+  // promise here, and there is no list of payloads to keep.
   run(payload: AsyncioPayload, args: readonly unknown[], context: RunContext): Promise<unknown> {
-    if (this.#closed) return Promise.reject(cancelled(context, stopReason));
-    const scope = new CancelScope();
-    this.#scopes.set(context, scope);
+    if (this.#closed) return Promise.reject(cancelled(context));
     try {
       // For a native promise, Promise.resolve() is that promise itself.
-      return Promise.resolve(scope.run(payload, args));
+      return Promise.resolve(this.#host.cancelScope(context).run(payload, args));
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  cancel(context: RunContext): void {
-    this.#scopes.get(context)?.cancel(stopReason);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
   }
 }
-
-/** The reason every cancelled payload's signal aborts with: an AbortError, as fetch and timers throw. */
-const stopReason = new DOMException('the runtime is stopping this payload', 'AbortError');
 
 /**
  * The asyncio flavour. Importing this package registers it, so `{ flavour: 'asyncio' }` works
@@ -79,7 +74,7 @@ export const asyncio = defineFlavour<AsyncioTypes>({
       );
     }
   },
-  createRunner: () => new AsyncioRunner(),
+  createRunner: (host) => new AsyncioRunner(host),
 });
 
 registerFlavour(asyncio);

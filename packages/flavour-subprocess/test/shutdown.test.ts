@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { PayloadCancelled, isCancellation, silentLogger, type RunContext } from '@cobald/kernel';
+import { PayloadCancelled, createFlavourHost, isCancellation, type RunContext } from '@cobald/kernel';
 import { subprocess } from 'cobald-flavour-subprocess';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,7 @@ describe('subprocess shutdown', () => {
   });
 
   it('cancel() stops one command, which settles as cancelled; the others run on', async () => {
-    const runner = subprocess.createRunner({ logger: silentLogger, gracePeriod: 300, options: {} });
+    const runner = subprocess.createRunner(createFlavourHost({ gracePeriod: 300 }));
     await runner.start?.();
     const context = (id: number) => ({ id, name: `sleeper ${id}`, flavour: 'subprocess', kind: 'execute' as const });
     const first = runner.run(sleeper(), [], context(1)).catch((e: unknown) => e);

@@ -55,7 +55,7 @@ const workerEntry = new URL('../dist/worker.js', import.meta.url);
  * flavour; make one yourself only to drive it directly, as tests do.
  *
  * @example
- * const runner = threading.createRunner({ logger: silentLogger, gracePeriod: 1000, options: { maxWorkers: 2 } });
+ * const runner = threading.createRunner(createFlavourHost({ options: { maxWorkers: 2 } }));
  * const context = { id: 1, name: 'add', flavour: 'threading', kind: 'execute' } as const;
  * console.log(await runner.run((a: number, b: number) => a + b, [1, 2], context)); // 3
  * console.log(runner.stats().started); // 1

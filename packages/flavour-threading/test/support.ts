@@ -1,5 +1,5 @@
 /** Helpers shared by the threading tests: quiet runners, a direct runner, waiting on shared memory. */
-import { ServiceRunner, silentLogger, type RunContext, type RunKind, type ServiceRunnerOptions } from '@cobald/kernel';
+import { ServiceRunner, createFlavourHost, silentLogger, type RunContext, type RunKind, type ServiceRunnerOptions } from '@cobald/kernel';
 import { threading, type ThreadingOptions, type ThreadingRunner } from '@cobald/flavour-threading';
 import { runScript } from '@cobald/test-support';
 
@@ -17,7 +17,7 @@ export function quietRunner(threadingOptions: ThreadingOptions = {}, options: Se
 
 /** The flavour's own runner, driven without a ServiceRunner, to look at its threads. */
 export function directRunner(options: ThreadingOptions = {}): ThreadingRunner {
-  return threading.createRunner({ logger: silentLogger, gracePeriod: 1000, options: { ...options } }) as ThreadingRunner;
+  return threading.createRunner(createFlavourHost({ options: { ...options } })) as ThreadingRunner;
 }
 
 let lastId = 1_000_000;

@@ -16,7 +16,7 @@ import type { TrioPayload, TrioTypes } from './trio.js';
  * `cancelled(context)` without starting anything.
  *
  * @example
- * const runner = new TrioRunner({ logger: silentLogger, gracePeriod: 1000, options: {} });
+ * const runner = new TrioRunner(createFlavourHost({ gracePeriod: 1000 }));
  * runner.start();
  * const context = { id: 1, name: 'answer', flavour: 'trio', kind: 'execute' } as const;
  * await runner.run(function* () { yield* sleep(10); return 42; }, [], context); // 42

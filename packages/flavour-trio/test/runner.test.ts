@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { PayloadCancelled, silentLogger, type FlavourRunner, type RunContext } from '@cobald/kernel';
+import { PayloadCancelled, createFlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
 import { trio, type TrioTypes } from '@cobald/flavour-trio';
 import { sleep, suspend } from 'effection';
 import { timers } from './support.js';
@@ -8,7 +8,7 @@ let lastId = 1000;
 const context = (name: string): RunContext => ({ id: ++lastId, name, flavour: 'trio', kind: 'execute' });
 
 function startRunner(gracePeriod = 1000): FlavourRunner<TrioTypes> {
-  const runner = trio.createRunner({ logger: silentLogger, gracePeriod, options: {} });
+  const runner = trio.createRunner(createFlavourHost({ gracePeriod }));
   runner.start?.();
   return runner;
 }
@@ -82,7 +82,7 @@ describe('the trio runner', () => {
   });
 
   it('closes at once when nothing runs, even if it never started', async () => {
-    const runner = trio.createRunner({ logger: silentLogger, gracePeriod: 60_000, options: {} });
+    const runner = trio.createRunner(createFlavourHost({ gracePeriod: 60_000 }));
     await runner.close();
     await expect(runner.run(function* () { return 1; }, [], context('never'))).rejects.toBeInstanceOf(PayloadCancelled);
   });

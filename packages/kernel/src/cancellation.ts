@@ -50,6 +50,12 @@ export class CancelScope {
 }
 
 /**
+ * The reason the runtime cancels a payload's scope with: an `AbortError`, as aborted fetches
+ * and timers throw it, so that payloads and the kernel can tell a cancellation by its name.
+ */
+export const stopReason = new DOMException('the runtime is stopping this payload', 'AbortError');
+
+/**
  * The `AbortSignal` of the payload that is running: it aborts when the runtime stops the
  * payload. Pass it on to whatever the payload waits for (timers, fetch, streams) so that it
  * ends promptly; a payload that ignores it is abandoned after the runner's grace period.

@@ -5,7 +5,8 @@
  * (promises, Effection, worker threads, …) and reports each outcome by settling a promise.
  * The built-in flavours use nothing but this file's exports.
  */
-import type { Logger } from './logger.js';
+import { CancelScope } from './cancellation.js';
+import { silentLogger, type Logger } from './logger.js';
 import type { PayloadInfo } from './errors.js';
 import type { SupervisionOptions } from './supervision-options.js';
 import { PayloadCancelled } from './errors.js';
@@ -70,6 +71,13 @@ export interface FlavourHost {
   readonly gracePeriod: number;
   /** The options given for this flavour: `new ServiceRunner({ flavours: { [name]: options } })`. */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * The cancel scope of a payload: run the payload in it (`scope.run(fn, args)`) and
+   * `currentSignal()` inside finds its signal. The kernel cancels it, with an `AbortError`, when
+   * the payload must stop, and takes the `AbortError` that follows for a cancellation; the scope
+   * lives and dies with the payload, so the flavour keeps no list of scopes.
+   */
+  cancelScope(context: RunContext): CancelScope;
 }
 
 /**
@@ -101,6 +109,26 @@ export interface FlavourRunner<T extends PayloadTypes = PayloadTypes> {
   cancel?(context: RunContext): void;
   /** Stop every payload and release all resources. */
   close(): Promise<void>;
+}
+
+/**
+ * A host for driving a flavour runner without a `ServiceRunner`, as a flavour's own tests do:
+ * a silent logger, a grace period of one second and no options unless given; each payload
+ * gets a cancel scope of its own, which nothing cancels.
+ *
+ * @example
+ * const runner = asyncio.createRunner(createFlavourHost({ gracePeriod: 100 }));
+ * const context = { id: 1, name: 'sum', flavour: 'asyncio', kind: 'execute' } as const;
+ * console.log(await runner.run((a: number, b: number) => a + b, [1, 2], context)); // 3
+ * await runner.close();
+ */
+export function createFlavourHost(host: Partial<Omit<FlavourHost, 'cancelScope'>> = {}): FlavourHost {
+  return {
+    logger: host.logger ?? silentLogger,
+    gracePeriod: host.gracePeriod ?? 1000,
+    options: host.options ?? {},
+    cancelScope: () => new CancelScope(),
+  };
 }
 
 const flavourBrand = Symbol.for('@cobald/kernel/flavour');

@@ -9,6 +9,7 @@ export { service, type ServiceClass } from './service.js';
 export { currentSignal, CancelScope } from './cancellation.js';
 export {
   defineFlavour,
+  createFlavourHost,
   isFlavour,
   cancelled,
   type Flavour,

@@ -5,6 +5,7 @@
  */
 import type { Flavour, FlavourHost, FlavourRunner, RunContext } from './flavour.js';
 import type { Logger } from './logger.js';
+import { CancelScope, stopReason } from './cancellation.js';
 import { payloadChannel, publishRuntime, traced } from './instrumentation.js';
 import { Supervisor, type PayloadNode } from './supervisor.js';
 
@@ -130,8 +131,9 @@ export class Session {
     const timeoutOf = (node: PayloadNode) => node.shutdownTimeout ?? gracePeriod;
 
     const cancel = (node: PayloadNode): boolean => {
+      node.scope?.cancel(stopReason);
       const runner = this.#byName.get(node.flavour)?.runner;
-      if (!runner?.cancel) return false;
+      if (!runner?.cancel) return node.scope !== undefined;
       try {
         runner.cancel(node);
       } catch (err) {
@@ -180,6 +182,7 @@ export class Session {
       logger: this.#config.logger,
       gracePeriod: this.#config.gracePeriod,
       options: this.#config.flavourOptions[flavour.name] ?? {},
+      cancelScope: scopeOf,
     };
     const runner = flavour.createRunner(host);
     const started = runner.start?.();
@@ -194,6 +197,16 @@ export class Session {
     slot = created;
     return slot;
   }
+}
+
+/**
+ * The cancel scope of a payload's node, made on first use. A context that is no node of the
+ * kernel's (a flavour runner driven directly, as in its tests) gets a scope of its own.
+ */
+function scopeOf(context: RunContext): CancelScope {
+  const node = context as Partial<PayloadNode>;
+  if (!('scope' in node)) return new CancelScope();
+  return (node.scope ??= new CancelScope());
 }
 
 /** Wait for `promise` at most `ms` milliseconds. */

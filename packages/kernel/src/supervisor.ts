@@ -8,6 +8,7 @@
 import { OrphanedReturn, PayloadFailure, RestartIntensityExceeded, isAbortError, isCancellation, type PayloadInfo } from './errors.js';
 import type { RunContext, RunKind } from './flavour.js';
 import { restartChannel, type RestartEvent } from './instrumentation.js';
+import type { CancelScope } from './cancellation.js';
 import type { Logger } from './logger.js';
 import { backoffDelay, type RestartPolicy } from './supervision-options.js';
 
@@ -28,6 +29,8 @@ export interface PayloadNode extends RunContext {
   readonly service: boolean;
   /** Its own time to stop, instead of the grace period. */
   readonly shutdownTimeout: number | undefined;
+  /** Its cancel scope, once its flavour asked for one (`FlavourHost.cancelScope`). */
+  scope: CancelScope | undefined;
 }
 
 /** What a node is made from. */
@@ -87,6 +90,7 @@ export class Supervisor {
       restarts: 0,
       service: spec.service ?? false,
       shutdownTimeout: spec.shutdownTimeout,
+      scope: undefined,
     };
     this.#live.set(node.id, node);
     return node;
@@ -197,8 +201,8 @@ export class Supervisor {
   }
 
   /** A snapshot of the nodes under supervision. */
-  nodes(): PayloadNode[] {
-    return [...this.#live.values()].map((node) => ({ ...node }));
+  nodes(): Omit<PayloadNode, 'scope'>[] {
+    return [...this.#live.values()].map(({ scope: _scope, ...node }) => node);
   }
 
   #ended(
@@ -243,6 +247,7 @@ export class Supervisor {
       restarts.timer = undefined;
       node.state = 'running';
       node.startedAt = Date.now();
+      node.scope = undefined;
       this.supervise(node, start, policy);
     }, delay);
   }
