@@ -64,13 +64,4 @@ export function inlineFlavour({ name = 'inline', startDelay = 0, events = [], ca
   });
 }
 
-/** A promise with its resolvers. */
-export function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export { deferred } from '../../../test-support/src/index.js';
