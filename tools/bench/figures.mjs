@@ -58,6 +58,15 @@ function withRunner(flavours) {
 
 const perSecond = (count, ms) => (count * 1000) / ms;
 
+/** A row of `count` runs per second, ours against the baseline, that must reach `ratio` of it. */
+const throughputRow = (title, count, { ours, baseline }, ratio) => ({
+  title,
+  unit: '/s',
+  ours: perSecond(count, ours),
+  baseline: perSecond(count, baseline),
+  target: { op: '>=', ratio },
+});
+
 const asyncioOpts = { flavour: asyncio };
 const trioOpts = { flavour: trio };
 
@@ -126,13 +135,7 @@ export const figures = [
           }),
         { iterations: short ? 3 : 10, hooks: { ours: hooks } },
       );
-      return {
-        title: `asyncio adopt: ${count / 1000}k no-op payloads until all ran`,
-        unit: '/s',
-        ours: perSecond(count, ours),
-        baseline: perSecond(count, baseline),
-        target: { op: '>=', ratio: 0.5 },
-      };
+      return throughputRow(`asyncio adopt: ${count / 1000}k no-op payloads until all ran`, count, { ours, baseline }, 0.5);
     },
   },
   {
@@ -151,13 +154,7 @@ export const figures = [
         },
         { iterations: short ? 3 : 10, hooks: { ours: hooks } },
       );
-      return {
-        title: 'asyncio execute, sequential awaits',
-        unit: '/s',
-        ours: perSecond(count, ours),
-        baseline: perSecond(count, baseline),
-        target: { op: '>=', ratio: 0.5 },
-      };
+      return throughputRow('asyncio execute, sequential awaits', count, { ours, baseline }, 0.5);
     },
   },
   {
@@ -225,13 +222,7 @@ export const figures = [
           },
         },
       );
-      return {
-        title: `trio adopt: ${count / 1000}k no-op operations until all ran`,
-        unit: '/s',
-        ours: perSecond(count, ours),
-        baseline: perSecond(count, baseline),
-        target: { op: '>=', ratio: 0.9 },
-      };
+      return throughputRow(`trio adopt: ${count / 1000}k no-op operations until all ran`, count, { ours, baseline }, 0.9);
     },
   },
   {
@@ -259,13 +250,7 @@ export const figures = [
           },
         },
       );
-      return {
-        title: 'trio execute, sequential',
-        unit: '/s',
-        ours: perSecond(count, ours),
-        baseline: perSecond(count, baseline),
-        target: { op: '>=', ratio: 1 },
-      };
+      return throughputRow('trio execute, sequential', count, { ours, baseline }, 1);
     },
   },
   {
@@ -304,13 +289,7 @@ export const figures = [
         { iterations: short ? 3 : 10, hooks: { ours: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } } },
       );
       return [
-        {
-          title: `threading execute: ${count / 1000}k calls in flight, vs piscina`,
-          unit: '/s',
-          ours: perSecond(count, ours),
-          baseline: perSecond(count, baseline),
-          target: { op: '>=', ratio: 3 },
-        },
+        throughputRow(`threading execute: ${count / 1000}k calls in flight, vs piscina`, count, { ours, baseline }, 3),
         {
           id: 'threading-inflight-reference',
           title: `threading execute: ${count / 1000}k calls in flight, vs hand-rolled MessageChannel`,
@@ -357,13 +336,7 @@ export const figures = [
         { iterations: short ? 3 : 10, hooks: { ours: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } } },
       );
       return [
-        {
-          title: 'threading execute, sequential, vs piscina',
-          unit: '/s',
-          ours: perSecond(count, ours),
-          baseline: perSecond(count, baseline),
-          target: { op: '>=', ratio: 1 },
-        },
+        throughputRow('threading execute, sequential, vs piscina', count, { ours, baseline }, 1),
         {
           id: 'threading-sequential-reference',
           title: 'threading execute, sequential, vs hand-rolled MessageChannel',
@@ -461,13 +434,7 @@ export const figures = [
           },
         },
       );
-      return {
-        title: `threading adopt: ${count} short payloads, vs a new Worker each`,
-        unit: '/s',
-        ours: perSecond(count, ours),
-        baseline: perSecond(count, baseline),
-        target: { op: '>=', ratio: 10 },
-      };
+      return throughputRow(`threading adopt: ${count} short payloads, vs a new Worker each`, count, { ours, baseline }, 10);
     },
   },
   {
