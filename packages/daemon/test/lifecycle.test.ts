@@ -97,6 +97,15 @@ describe('running a configuration', () => {
     expect((await daemon.exited).code).toBe(0);
   });
 
+  it('loads a TypeScript configuration through tsx when the app has it', async () => {
+    // Inside the repository, where tsx is installed (a dev dependency of this package).
+    const daemon = new Daemon(['run', fixture('typed-config.ts'), '--grace-period', '50']);
+    const ready = await daemon.record(accepting);
+    expect(ready.tree.flavours[0].payloads[0]).toMatchObject({ name: 'typedWaiter', flavour: 'asyncio', state: 'running' });
+    daemon.kill('SIGINT');
+    expect((await daemon.exited).code).toBe(0);
+  });
+
   it('refuses a TypeScript configuration without tsx, saying what to install', async () => {
     // Outside the repository, so that no tsx can be found beside it.
     const dir = tempDir();
