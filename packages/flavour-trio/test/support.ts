@@ -1,2 +1,2 @@
 /** Helpers shared by the trio tests. */
-export { quietRunner, deferred, activeTimers as timers } from '@cobald/test-support';
+export { quietRunner, deferred, until, activeTimers as timers } from '@cobald/test-support';
