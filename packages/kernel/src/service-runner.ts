@@ -3,7 +3,7 @@
  * and the services once it accepts, hands `execute()` results back, and stops everything when
  * asked to or when an adopted payload fails.
  */
-import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isAbortError } from './errors.js';
+import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isAbortError, isCancellation } from './errors.js';
 import { cancelled, type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
 import { publishRuntime } from './instrumentation.js';
 import { warningLogger, type Logger } from './logger.js';
@@ -64,6 +64,8 @@ const defaultGracePeriod = 3000;
 export class ServiceRunner implements Acceptor {
   #options: Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
   #queue: PayloadRequest[] = [];
+  /** The newest payloads that ended in the last accept(), for tree() while idle. */
+  #lastEnded: readonly PayloadSnapshot[] = [];
   #session: Session | undefined;
 
   constructor(options: ServiceRunnerOptions = {}) {
@@ -184,6 +186,7 @@ export class ServiceRunner implements Acceptor {
       untrap?.();
       this.#session = undefined;
       releaseAcceptor(this);
+      this.#lastEnded = session.supervisor.ended();
       session.end();
       publishRuntime({ state: 'stopped', failure: session.supervisor.failure });
     }
@@ -203,8 +206,10 @@ export class ServiceRunner implements Acceptor {
   }
 
   /**
-   * A snapshot of the supervision tree: the runner's state, and per flavour the payloads that
-   * are queued or running. `formatTree()` renders it for people.
+   * A snapshot of the supervision tree: the runner's state, per flavour the payloads that are
+   * queued or running, and the newest payloads that ended (at most 64, also after the runner
+   * stopped: how the last ones ended is often what one wants to know). `formatTree()` renders
+   * it for people.
    *
    * @example
    * process.on('SIGUSR1', () => console.error(formatTree(runtime.tree())));
@@ -222,7 +227,8 @@ export class ServiceRunner implements Acceptor {
         restarts: 0,
       }),
     );
-    return buildTree(session?.state ?? 'idle', [...queued, ...(session?.supervisor.nodes() ?? [])]);
+    const ended = session ? session.supervisor.ended() : this.#lastEnded;
+    return buildTree(session?.state ?? 'idle', [...queued, ...(session?.supervisor.nodes() ?? [])], ended);
   }
 
   /**
@@ -317,12 +323,13 @@ function executeOn(session: Session, flavour: Flavour, item: PayloadRequest): Pr
   const node = supervisor.add({ id: item.id, name: item.name, flavour: flavour.name, kind: 'execute' });
   return session.runPayload(flavour, item.payload, item.args, node).then(
     (value) => {
-      supervisor.remove(node);
+      supervisor.remove(node, 'done');
       return value;
     },
     (error: unknown) => {
-      supervisor.remove(node);
-      throw node.state === 'stopping' && isAbortError(error) ? cancelled(node, error) : error;
+      const reason = node.state === 'stopping' && isAbortError(error) ? cancelled(node, error) : error;
+      supervisor.remove(node, isCancellation(reason) ? 'cancelled' : 'failed');
+      throw reason;
     },
   );
 }

@@ -14,9 +14,16 @@ import { backoffDelay, type RestartPolicy } from './supervision-options.js';
 
 /**
  * Where a payload is in its life: queued until its runner accepts; running; restarting while it
- * waits out its backoff; stopping once the runtime stops; abandoned if it outlived its time to stop.
+ * waits out its backoff; stopping once the runtime stops; and how it ended: done, failed,
+ * cancelled, or abandoned if it outlived its time to stop.
  */
-export type NodeState = 'queued' | 'running' | 'restarting' | 'stopping' | 'abandoned';
+export type NodeState = 'queued' | 'running' | 'restarting' | 'stopping' | EndState;
+
+/** How a payload ended. */
+export type EndState = 'done' | 'failed' | 'cancelled' | 'abandoned';
+
+/** How many ended payloads a supervisor remembers for `tree()`: the newest ones. */
+const remembered = 64;
 
 /** A payload under supervision. It is also the `RunContext` its flavour runner gets. */
 export interface PayloadNode extends RunContext {
@@ -63,6 +70,9 @@ export class Supervisor {
   #failure: PayloadFailure | undefined;
   #drained: (() => void) | undefined;
   #stopping = false;
+  /** The newest ended payloads, a ring: slot `#ends % remembered` is the next to write. */
+  readonly #ended: (PayloadNode | undefined)[] = new Array<PayloadNode | undefined>(remembered);
+  #ends = 0;
 
   constructor(logger: Logger, escalate: (failure: PayloadFailure) => void) {
     this.#logger = logger;
@@ -112,21 +122,24 @@ export class Supervisor {
     outcome.then(
       (value) => {
         if (!this.#live.has(node.id)) return;
-        if (value === undefined) this.#ended(node, start, policy, false, undefined);
-        else this.#ended(node, start, policy, true, new OrphanedReturn(info(node), value));
+        if (value === undefined) this.#outcome(node, start, policy, false, undefined);
+        else this.#outcome(node, start, policy, true, new OrphanedReturn(info(node), value));
       },
       (error: unknown) => {
         if (!this.#live.has(node.id)) return;
         // An AbortError from a payload the runtime asked to stop is its signal doing its work.
-        if (isCancellation(error) || (node.state === 'stopping' && isAbortError(error))) this.remove(node);
-        else this.#ended(node, start, policy, true, error);
+        if (isCancellation(error) || (node.state === 'stopping' && isAbortError(error))) this.remove(node, 'cancelled');
+        else this.#outcome(node, start, policy, true, error);
       },
     );
   }
 
-  /** Take a node out of supervision; false if it was no longer there (abandoned). */
-  remove(node: PayloadNode): boolean {
+  /** Take a node out of supervision, as ended in `state`; false if it was no longer there (abandoned). */
+  remove(node: PayloadNode, state: EndState): boolean {
     if (!this.#live.delete(node.id)) return false;
+    node.state = state;
+    node.scope = undefined;
+    this.#ended[this.#ends++ % remembered] = node;
     const restarts = this.#restarts.get(node.id);
     if (restarts) {
       clearTimeout(restarts.timer);
@@ -156,7 +169,7 @@ export class Supervisor {
   stopping(): void {
     this.#stopping = true;
     for (const node of [...this.#live.values()]) {
-      if (node.state === 'restarting') this.remove(node);
+      if (node.state === 'restarting') this.remove(node, 'cancelled');
       else node.state = 'stopping';
     }
   }
@@ -192,8 +205,7 @@ export class Supervisor {
 
   /** Give up on a payload that did not stop in time: it is forgotten and logged. */
   abandon(node: PayloadNode, timeout: number): void {
-    if (!this.remove(node)) return;
-    node.state = 'abandoned';
+    if (!this.remove(node, 'abandoned')) return;
     this.#logger.warn(
       { payload: info(node), timeout },
       `payload '${node.name}' (${node.flavour}, #${node.id}) did not stop within ${timeout} ms and was abandoned`,
@@ -202,10 +214,17 @@ export class Supervisor {
 
   /** A snapshot of the nodes under supervision. */
   nodes(): Omit<PayloadNode, 'scope'>[] {
-    return [...this.#live.values()].map(({ scope: _scope, ...node }) => node);
+    return [...this.#live.values()].map(snapshot);
   }
 
-  #ended(
+  /** A snapshot of the newest ended payloads (at most 64), oldest first. */
+  ended(): Omit<PayloadNode, 'scope'>[] {
+    const slots = Math.min(this.#ends, remembered);
+    const first = this.#ends - slots;
+    return Array.from({ length: slots }, (_, i) => snapshot(this.#ended[(first + i) % remembered]!));
+  }
+
+  #outcome(
     node: PayloadNode,
     start: (() => Promise<unknown>) | undefined,
     policy: RestartPolicy | undefined,
@@ -216,7 +235,7 @@ export class Supervisor {
       this.#restart(node, start, policy, reason);
       return;
     }
-    this.remove(node);
+    this.remove(node, failed ? 'failed' : 'done');
     if (failed) this.fail(node, reason);
   }
 
@@ -227,7 +246,7 @@ export class Supervisor {
     const recent = restarts.recent;
     while (recent.length > 0 && now - recent[0]! >= policy.within) recent.shift();
     if (recent.length >= policy.maxRestarts) {
-      this.remove(node);
+      this.remove(node, 'failed');
       this.fail(node, new RestartIntensityExceeded(info(node), policy.maxRestarts, policy.within, reason));
       return;
     }
@@ -251,6 +270,10 @@ export class Supervisor {
       this.supervise(node, start, policy);
     }, delay);
   }
+}
+
+function snapshot({ scope: _scope, ...node }: PayloadNode): Omit<PayloadNode, 'scope'> {
+  return node;
 }
 
 function info(node: PayloadInfo): PayloadInfo {

@@ -29,18 +29,28 @@ export interface FlavourBranch {
 /** The state of a runner and everything it supervises. */
 export interface RuntimeTree {
   readonly state: 'idle' | 'starting' | 'running' | 'stopping';
+  /** The payloads that are queued or running, by flavour. */
   readonly flavours: readonly FlavourBranch[];
+  /** The newest payloads that ended (done, failed, cancelled, abandoned), oldest first. */
+  readonly ended: readonly PayloadSnapshot[];
 }
 
-export function buildTree(state: RuntimeTree['state'], payloads: readonly PayloadSnapshot[]): RuntimeTree {
+export function buildTree(
+  state: RuntimeTree['state'],
+  payloads: readonly PayloadSnapshot[],
+  ended: readonly PayloadSnapshot[] = [],
+): RuntimeTree {
   const branches = new Map<string, PayloadSnapshot[]>();
   for (const payload of payloads) {
     const branch = branches.get(payload.flavour);
     if (branch) branch.push(payload);
     else branches.set(payload.flavour, [payload]);
   }
-  return { state, flavours: [...branches].map(([flavour, list]) => ({ flavour, payloads: list })) };
+  return { state, flavours: [...branches].map(([flavour, list]) => ({ flavour, payloads: list })), ended };
 }
+
+/** How many ended payloads `formatTree()` lists. */
+const endedShown = 10;
 
 /**
  * Render a tree for people, like a thread dump.
@@ -51,7 +61,9 @@ export function buildTree(state: RuntimeTree['state'], payloads: readonly Payloa
  * // ├─ asyncio
  * // │  └─ #3 poll [adopt] running for 12.5s
  * // └─ trio
- * //    └─ #4 Watcher.run [adopt] running for 12.5s
+ * //    └─ #4 Watcher.run [service] running for 12.5s, 1 restart
+ * // ended (newest last):
+ * //    #5 fetchConfig [execute] asyncio: failed
  */
 export function formatTree(tree: RuntimeTree, now = Date.now()): string {
   const lines = [`runtime (${tree.state})`];
@@ -67,5 +79,11 @@ export function formatTree(tree: RuntimeTree, now = Date.now()): string {
     });
   });
   if (tree.flavours.length === 0) lines.push('└─ (no payloads)');
+  const shown = tree.ended.slice(-endedShown);
+  if (shown.length > 0) {
+    const more = tree.ended.length - shown.length;
+    lines.push(`ended (newest last${more > 0 ? `; ${more} earlier not shown` : ''}):`);
+    for (const p of shown) lines.push(`   #${p.id} ${p.name} [${p.service ? 'service' : p.kind}] ${p.flavour}: ${p.state}`);
+  }
   return lines.join('\n');
 }

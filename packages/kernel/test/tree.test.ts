@@ -14,6 +14,7 @@ describe('tree()', () => {
     expect(runner.tree()).toEqual({
       state: 'idle',
       flavours: [{ flavour: 'tree-alpha', payloads: [expect.objectContaining({ name: 'first', state: 'queued', kind: 'adopt' })] }],
+      ended: [],
     });
     const accepting = runner.accept();
     await new Promise((resolve) => setImmediate(resolve));
@@ -34,6 +35,33 @@ describe('tree()', () => {
     await accepting;
   });
 
+  it('remembers how the newest payloads ended, also after the runner stopped', async () => {
+    const { runner } = testRunner();
+    const accepting = runner.accept();
+    await runner.execute(() => 'value', { flavour: alpha, name: 'fine' });
+    await runner.execute(() => Promise.reject(new Error('no')), { flavour: alpha, name: 'broken' }).catch(() => {});
+    runner.adopt(() => new Promise(() => {}), { flavour: alpha, name: 'stopped' });
+    await new Promise((resolve) => setImmediate(resolve));
+    await runner.shutdown();
+    await accepting;
+    const tree = runner.tree();
+    expect(tree.state).toBe('idle');
+    expect(tree.ended.map((p) => `${p.name}:${p.state}`)).toEqual(['fine:done', 'broken:failed', 'stopped:cancelled']);
+    expect(tree.ended[0]).not.toHaveProperty('scope');
+  });
+
+  it('keeps only the newest 64 ended payloads', async () => {
+    const { runner } = testRunner();
+    const accepting = runner.accept();
+    for (let i = 0; i < 70; i++) await runner.execute(() => undefined, { flavour: alpha, name: `run ${i}` });
+    const ended = runner.tree().ended;
+    expect(ended).toHaveLength(64);
+    expect(ended[0]?.name).toBe('run 6');
+    expect(ended.at(-1)?.name).toBe('run 69');
+    await runner.shutdown();
+    await accepting;
+  });
+
   it('renders for people', () => {
     const text = formatTree(
       {
@@ -42,11 +70,20 @@ describe('tree()', () => {
           { flavour: 'asyncio', payloads: [{ id: 3, name: 'poll', flavour: 'asyncio', kind: 'adopt', state: 'running', service: false, restarts: 0, startedAt: 0 }] },
           { flavour: 'trio', payloads: [{ id: 4, name: 'Watcher.run', flavour: 'trio', kind: 'adopt', state: 'queued', service: true, restarts: 2 }] },
         ],
+        ended: [{ id: 2, name: 'fetchConfig', flavour: 'asyncio', kind: 'execute', state: 'failed', service: false, restarts: 0, startedAt: 0 }],
       },
       12_500,
     );
     expect(text).toBe(
-      ['runtime (running)', '├─ asyncio', '│  └─ #3 poll [adopt] running for 12.5s', '└─ trio', '   └─ #4 Watcher.run [service] queued, 2 restarts'].join('\n'),
+      [
+        'runtime (running)',
+        '├─ asyncio',
+        '│  └─ #3 poll [adopt] running for 12.5s',
+        '└─ trio',
+        '   └─ #4 Watcher.run [service] queued, 2 restarts',
+        'ended (newest last):',
+        '   #2 fetchConfig [execute] asyncio: failed',
+      ].join('\n'),
     );
   });
 });
