@@ -70,7 +70,9 @@ export default function demo(runtime, { logger }) {
     async function primes(chunk) {
       const signal = currentSignal();
       let total = 0;
-      for (let from = 0; !signal.aborted; from += chunk) {
+      // runtime.running turns false the moment a stop is asked for, before the signal aborts:
+      // checked right before execute(), which would refuse to start work then.
+      for (let from = 0; !signal.aborted && runtime.running; from += chunk) {
         const count = await runtime.execute(countPrimes, { flavour: threading, args: [from, from + chunk] });
         total += count;
         logger.info({ from, to: from + chunk, count, total }, 'threading: primes counted');

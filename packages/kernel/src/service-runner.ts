@@ -78,9 +78,13 @@ export class ServiceRunner implements Acceptor {
     };
   }
 
-  /** Whether the runner accepts work: `accept()` has started it and it is not stopping. */
+  /**
+   * Whether the runner accepts work: `accept()` has started it and no stop was asked for. While
+   * it is true, `adopt()` and `execute()` are not refused.
+   */
   get running(): boolean {
-    return this.#session?.state === 'running';
+    const session = this.#session;
+    return session !== undefined && session.state === 'running' && !session.stopping;
   }
 
   /**

@@ -14,7 +14,10 @@ describe('accept and shutdown', () => {
     const accepting = runner.accept();
     await tick();
     expect(runner.running).toBe(true);
-    await runner.shutdown();
+    const stopping = runner.shutdown();
+    // False at once, before the stop has even begun: adopt() and execute() would be refused now.
+    expect(runner.running).toBe(false);
+    await stopping;
     expect(runner.running).toBe(false);
     await expect(accepting).resolves.toBeUndefined();
   });
