@@ -180,7 +180,7 @@ export function packageOf(flavour: string): string {
     : `cobald-flavour-${flavour}`;
 }
 
-export function formatValue(value: unknown): string {
+function formatValue(value: unknown): string {
   const text = inspect(value, { depth: 1, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 });
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

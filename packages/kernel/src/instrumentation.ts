@@ -65,11 +65,6 @@ export const payloadChannel = tracingChannel<PayloadTrace, PayloadTrace>('cobald
 export const restartChannel = channel('cobald:restart');
 export const runtimeChannel = channel('cobald:runtime');
 
-/** Run `run` traced on `cobald:payload` when anyone listens, else just run it. */
-export function traced(trace: () => PayloadTrace, run: () => Promise<unknown>): Promise<unknown> {
-  return payloadChannel.hasSubscribers ? payloadChannel.tracePromise(run, trace()) : run();
-}
-
 export function publishRuntime(event: RuntimeEvent): void {
   if (runtimeChannel.hasSubscribers) runtimeChannel.publish(event);
 }

@@ -3,7 +3,7 @@
  * and the services once it accepts, hands `execute()` results back, and stops everything when
  * asked to or when an adopted payload fails.
  */
-import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isAbortError, isCancellation } from './errors.js';
+import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isCancellation } from './errors.js';
 import { cancelled, type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
 import { publishRuntime } from './instrumentation.js';
 import { warningLogger, type Logger } from './logger.js';
@@ -12,7 +12,7 @@ import { claimAcceptor, releaseAcceptor, startWaitingServices, type Acceptor, ty
 import { Session } from './session.js';
 import { forceExit, trapShutdownSignals, type ShutdownSignal } from './signals.js';
 import type { SupervisionOptions } from './supervision-options.js';
-import { nextPayloadId } from './supervisor.js';
+import { nextPayloadId, stoppedBy } from './supervisor.js';
 import { buildTree, type PayloadSnapshot, type RuntimeTree } from './tree.js';
 
 /** Options of a {@link ServiceRunner}. */
@@ -43,8 +43,9 @@ export interface RunOptions<F, Args> {
 /** How to adopt one payload: {@link RunOptions} and how to supervise it. */
 export type AdoptOptions<F, Args> = RunOptions<F, Args> & SupervisionOptions;
 
+type ResolvedOptions = Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
 
-const defaultGracePeriod = 3000;
+const defaults: ResolvedOptions = { gracePeriod: 3000, handleSignals: true, logger: warningLogger, flavours: undefined };
 
 /**
  * The runtime: adopt background payloads, execute payloads for their result, run services.
@@ -62,20 +63,14 @@ const defaultGracePeriod = 3000;
  * await accepting;
  */
 export class ServiceRunner implements Acceptor {
-  #options: Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
+  #options: ResolvedOptions;
   #queue: PayloadRequest[] = [];
   /** The newest payloads that ended in the last accept(), for tree() while idle. */
   #lastEnded: readonly PayloadSnapshot[] = [];
   #session: Session | undefined;
 
   constructor(options: ServiceRunnerOptions = {}) {
-    checkOptions(options);
-    this.#options = {
-      gracePeriod: options.gracePeriod ?? defaultGracePeriod,
-      handleSignals: options.handleSignals ?? true,
-      logger: options.logger ?? warningLogger,
-      flavours: options.flavours,
-    };
+    this.#options = withOptions(defaults, options);
   }
 
   /**
@@ -108,14 +103,9 @@ export class ServiceRunner implements Acceptor {
   adopt(payload: unknown, options: AdoptOptions<Flavour | string, readonly unknown[]>): void {
     const item = request(payload, options, true);
     const session = this.#session;
-    if (!session || session.state === 'starting') {
-      if (session?.stopping) throw new RunnerStopping('adopt', item.name);
-      this.#queue.push(item);
-    } else if (session.state === 'stopping' || session.stopping) {
-      throw new RunnerStopping('adopt', item.name);
-    } else {
-      launch(session, item);
-    }
+    if (session?.stopping) throw new RunnerStopping('adopt', item.name);
+    if (session?.state === 'running') launch(session, item);
+    else this.#queue.push(item);
   }
 
   /**
@@ -267,13 +257,7 @@ export class ServiceRunner implements Acceptor {
    */
   configure(options: ServiceRunnerOptions): void {
     if (this.#session) throw new Error('configure() is only possible while the runner does not accept');
-    checkOptions(options);
-    this.#options = {
-      gracePeriod: options.gracePeriod ?? this.#options.gracePeriod,
-      handleSignals: options.handleSignals ?? this.#options.handleSignals,
-      logger: options.logger ?? this.#options.logger,
-      flavours: options.flavours ?? this.#options.flavours,
-    };
+    this.#options = withOptions(this.#options, options);
   }
 
   /** @internal Called by the registry for a service instance while this runner accepts. */
@@ -288,7 +272,8 @@ export class ServiceRunner implements Acceptor {
       else this.#options.logger.error({ err: error, payload: info }, `service '${record.name}' cannot start`);
       return;
     }
-    if (session && session.state === 'running' && !session.stopping) launch(session, item);
+    // A service made while the runner stops waits in the queue for the next accept().
+    if (session && this.running) launch(session, item);
     else this.#queue.push(item);
   }
 
@@ -331,9 +316,12 @@ function executeOn(session: Session, flavour: Flavour, item: PayloadRequest): Pr
       return value;
     },
     (error: unknown) => {
-      const reason = node.state === 'stopping' && isAbortError(error) ? cancelled(node, error) : error;
-      supervisor.remove(node, isCancellation(reason) ? 'cancelled' : 'failed');
-      throw reason;
+      if (!stoppedBy(node, error)) {
+        supervisor.remove(node, 'failed');
+        throw error;
+      }
+      supervisor.remove(node, 'cancelled');
+      throw isCancellation(error) ? error : cancelled(node, error);
     },
   );
 }
@@ -353,6 +341,17 @@ function launch(session: Session, item: PayloadRequest): void {
       ? () => loadedFlavour(item).then((found) => session.runPayload(found, item.payload, item.args, node))
       : () => session.runPayload(flavour, item.payload, item.args, node);
   supervisor.supervise(node, start, policy);
+}
+
+/** `base` with what `options` set; throws a TypeError for options of the wrong type. */
+function withOptions(base: ResolvedOptions, options: ServiceRunnerOptions): ResolvedOptions {
+  checkOptions(options);
+  return {
+    gracePeriod: options.gracePeriod ?? base.gracePeriod,
+    handleSignals: options.handleSignals ?? base.handleSignals,
+    logger: options.logger ?? base.logger,
+    flavours: options.flavours ?? base.flavours,
+  };
 }
 
 function checkOptions(options: ServiceRunnerOptions): void {

@@ -6,12 +6,13 @@
 import type { Flavour, FlavourHost, FlavourRunner, RunContext } from './flavour.js';
 import type { Logger } from './logger.js';
 import { CancelScope, stopReason } from './cancellation.js';
-import { payloadChannel, publishRuntime, traced } from './instrumentation.js';
+import { payloadChannel, publishRuntime, type PayloadTrace } from './instrumentation.js';
 import { Supervisor, type PayloadNode } from './supervisor.js';
 
 export type SessionState = 'starting' | 'running' | 'stopping';
 
 interface RunnerSlot {
+  readonly flavour: Flavour;
   readonly runner: FlavourRunner;
   /** Pending while the runner starts; undefined once it is ready. */
   ready: Promise<void> | undefined;
@@ -36,8 +37,8 @@ export class Session {
   #requestStop!: () => void;
   #ended!: () => void;
   #stopping = false;
-  readonly #slots = new Map<Flavour, RunnerSlot>();
-  readonly #byName = new Map<string, RunnerSlot>();
+  /** The runners made so far, by flavour name (one flavour per name, as in the registry). */
+  readonly #slots = new Map<string, RunnerSlot>();
   readonly #config: SessionConfig;
 
   constructor(config: SessionConfig) {
@@ -83,22 +84,20 @@ export class Session {
 
   /** Run one payload on its flavour's runner, starting the runner first if needed; traced when anyone listens. */
   runPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
-    // Checked here, not in traced(): the two closures it takes cost more than a no-op payload.
+    // Checked first: the trace and the closure cost more than a no-op payload.
     if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
-    return traced(
-      () => ({
-        id: node.id,
-        name: node.name,
-        flavour: node.flavour,
-        kind: node.kind,
-        service: node.service,
-        restarts: node.restarts,
-        get stopping() {
-          return node.state === 'stopping';
-        },
-      }),
-      () => this.#run(flavour, payload, args, node),
-    );
+    const trace: PayloadTrace = {
+      id: node.id,
+      name: node.name,
+      flavour: node.flavour,
+      kind: node.kind,
+      service: node.service,
+      restarts: node.restarts,
+      get stopping() {
+        return node.state === 'stopping';
+      },
+    };
+    return payloadChannel.tracePromise(() => this.#run(flavour, payload, args, node), trace);
   }
 
   #run(flavour: Flavour, payload: unknown, args: readonly unknown[], context: RunContext): Promise<unknown> {
@@ -119,8 +118,8 @@ export class Session {
   /**
    * Stop. First the services, newest first and one at a time, where their flavour can stop a
    * single payload (OTP's shutdown order); then every other payload is cancelled and every
-   * flavour runner is closed. Each payload gets
-   * its own shutdown timeout, or the grace period, to settle; what is left then is abandoned.
+   * flavour runner is closed. Each payload gets its own shutdown timeout, or the grace period,
+   * to settle; what is left then is abandoned.
    */
   async stop(): Promise<void> {
     this.state = 'stopping';
@@ -132,7 +131,7 @@ export class Session {
 
     const cancel = (node: PayloadNode): boolean => {
       node.scope?.cancel(stopReason);
-      const runner = this.#byName.get(node.flavour)?.runner;
+      const runner = this.#slots.get(node.flavour)?.runner;
       if (!runner?.cancel) return node.scope !== undefined;
       try {
         runner.cancel(node);
@@ -151,14 +150,16 @@ export class Session {
     // to find them in close().
     for (const node of supervisor.live()) cancel(node);
 
-    const closing = [...this.#slots].map(async ([flavour, slot]) => {
+    const closing = [...this.#slots.values()].map(async (slot) => {
       try {
         await slot.ready;
         await slot.runner.close();
       } catch (err) {
-        logger.error({ err, flavour: flavour.name }, `the ${flavour.name} runner failed to close: ${String(err)}`);
+        const { name } = slot.flavour;
+        logger.error({ err, flavour: name }, `the ${name} runner failed to close: ${String(err)}`);
       }
     });
+
     const byTimeout = new Map<number, PayloadNode[]>();
     for (const node of supervisor.live()) {
       const timeout = timeoutOf(node);
@@ -176,8 +177,9 @@ export class Session {
   }
 
   #slot(flavour: Flavour): RunnerSlot {
-    let slot = this.#slots.get(flavour);
-    if (slot) return slot;
+    const slot = this.#slots.get(flavour.name);
+    if (slot?.flavour === flavour) return slot;
+    if (slot) throw new Error(`two different flavours are named '${flavour.name}': give one of them another name`);
     const host: FlavourHost = {
       logger: this.#config.logger,
       gracePeriod: this.#config.gracePeriod,
@@ -186,16 +188,14 @@ export class Session {
     };
     const runner = flavour.createRunner(host);
     const started = runner.start?.();
-    const created: RunnerSlot = { runner, ready: undefined };
-    this.#byName.set(flavour.name, created);
+    const created: RunnerSlot = { flavour, runner, ready: undefined };
     if (started && typeof (started as Promise<void>).then === 'function') {
       created.ready = Promise.resolve(started).then(() => {
         created.ready = undefined;
       });
     }
-    this.#slots.set(flavour, created);
-    slot = created;
-    return slot;
+    this.#slots.set(flavour.name, created);
+    return created;
   }
 }
 

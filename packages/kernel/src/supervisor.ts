@@ -84,10 +84,6 @@ export class Supervisor {
     return this.#failure;
   }
 
-  get size(): number {
-    return this.#live.size;
-  }
-
   /** Put a payload under supervision. */
   add(spec: NodeSpec): PayloadNode {
     const node: PayloadNode = {
@@ -127,8 +123,7 @@ export class Supervisor {
       },
       (error: unknown) => {
         if (!this.#live.has(node.id)) return;
-        // An AbortError from a payload the runtime asked to stop is its signal doing its work.
-        if (isCancellation(error) || (node.state === 'stopping' && isAbortError(error))) this.remove(node, 'cancelled');
+        if (stoppedBy(node, error)) this.remove(node, 'cancelled');
         else this.#outcome(node, start, policy, true, error);
       },
     );
@@ -270,6 +265,14 @@ export class Supervisor {
       this.supervise(node, start, policy);
     }, delay);
   }
+}
+
+/**
+ * Whether `error` ends `node` as a cancellation: a `PayloadCancelled`, or an `AbortError` from
+ * a payload the runtime had asked to stop (its signal doing its work).
+ */
+export function stoppedBy(node: PayloadNode, error: unknown): boolean {
+  return isCancellation(error) || (node.state === 'stopping' && isAbortError(error));
 }
 
 function snapshot({ scope: _scope, ...node }: PayloadNode): Omit<PayloadNode, 'scope'> {
