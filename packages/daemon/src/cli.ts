@@ -98,14 +98,12 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
   const { logger } = logging;
   const { command: _run, config: configFile, ...settings } = command;
   let kernel: KernelModule;
-  let manifestVersion: string;
   try {
-    ({ kernel, version: manifestVersion } = await loadKernel(resolve(options.cwd, configFile)));
+    kernel = await loadKernel(resolve(options.cwd, configFile));
   } catch (error) {
     return configFailed(logger, error);
   }
-  // The kernel says its own version; a kernel older than `kernelVersion` is read from its package.json.
-  const kernelVersion = kernel.kernelVersion ?? manifestVersion;
+  const { kernelVersion } = kernel;
   logger.info(
     {
       versions: { '@cobald/daemon': version, '@cobald/kernel': kernelVersion, node: process.version },

@@ -96,10 +96,10 @@ export async function runSetup(
 }
 
 /**
- * The `@cobald/kernel` that the configuration at `path` imports, and its version; the
- * daemon's own kernel if the configuration's folder has none.
+ * The `@cobald/kernel` that the configuration at `path` imports; the daemon's own kernel if
+ * the configuration's folder has none.
  */
-export async function loadKernel(path: string): Promise<{ kernel: KernelModule; version: string }> {
+export async function loadKernel(path: string): Promise<KernelModule> {
   for (const base of [path, import.meta.url]) {
     let entry: string;
     try {
@@ -107,10 +107,7 @@ export async function loadKernel(path: string): Promise<{ kernel: KernelModule; 
     } catch {
       continue;
     }
-    const kernel = (await import(pathToFileURL(entry).href)) as KernelModule;
-    const manifest = createRequire(base).resolve('@cobald/kernel/package.json');
-    const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
-    return { kernel, version };
+    return (await import(pathToFileURL(entry).href)) as KernelModule;
   }
   throw new ConfigError(
     `@cobald/kernel is not installed beside the configuration ${path} (npm install @cobald/kernel)`,
