@@ -47,32 +47,29 @@ export function request(payload: unknown, options: AdoptOptions<unknown, unknown
   if (name !== undefined && typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);
   const ownName = typeof flavour === 'string' ? undefined : flavour.nameOf?.(payload);
   const item: PayloadRequest = { id: nextPayloadId(), flavour, payload, args, name: name ?? ownName ?? functionName(payload) };
-  if (!supervised) return item;
-  const { restart, intensity, backoff } = options;
-  if (restart === undefined && intensity === undefined && backoff === undefined && options.shutdownTimeout === undefined) {
+  const { restart, intensity, backoff, shutdownTimeout } = options;
+  // Most adopts set no supervision option: they skip parsing them.
+  if (!supervised || (restart === undefined && intensity === undefined && backoff === undefined && shutdownTimeout === undefined)) {
     return item;
   }
-  const policy = restartPolicy(options);
-  const { shutdownTimeout } = options;
-  return policy || shutdownTimeout !== undefined ? { ...item, policy, shutdownTimeout } : item;
+  return { ...item, policy: restartPolicy(options), shutdownTimeout };
 }
 
 /** The request that runs a service instance's `run()`. */
 export function serviceRequest(instance: object, record: ServiceRecord): PayloadRequest {
   const flavour = resolveFlavour(record.flavour);
   const { shutdownTimeout } = record.options as SupervisionOptions;
-  const base = {
+  return {
     id: nextPayloadId(),
+    flavour,
+    // A flavour given by name is bound once its package has loaded: see loadedFlavour().
+    payload: typeof flavour === 'string' ? undefined : bindService(flavour, instance, record),
     args: [],
     name: record.name,
     service: { ...record, instance },
     policy: restartPolicy(record.options),
     shutdownTimeout,
   };
-  if (typeof flavour === 'string') {
-    return { ...base, flavour, payload: undefined };
-  }
-  return { ...base, flavour, payload: bindService(flavour, instance, record) };
 }
 
 /** The payload that runs a service instance's `run()` in its flavour. */
