@@ -99,7 +99,8 @@ describe('systemd notifications from the cobald command', () => {
     writeFileSync(script, `#!/bin/sh\necho "$*" >> '${log}'\n`);
     chmodSync(script, 0o755);
     const env = { ...withoutSystemd(process.env), PATH: `${bin}:${process.env.PATH}`, NOTIFY_SOCKET: '/run/fake-notify.sock' };
-    const sent = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n') : []);
+    // Whole lines only: the file exists, empty, a moment before the script's echo writes to it.
+    const sent = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
     return { env, sent };
   }
 
