@@ -1,6 +1,6 @@
+// @ts-check
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from 'jest';
 
 /**
  * One jest project per package: every folder of packages/ that has a test/ folder, named after
@@ -12,33 +12,43 @@ import type { Config } from 'jest';
  *
  * The `tools` project holds the repository's own checks (the flavour generator, packaging end
  * to end); it runs from tools/project.json after every package is built.
+ *
+ * Plain JavaScript on purpose: Node loads a `.ts` config itself from 22.18 on, as an ES module
+ * (no `__dirname`), while Node 20 needs ts-node for it; an `.mjs` file loads the same way on
+ * every line we test (see `engines` in package.json). tsconfig.json type-checks it.
  */
-const root = path.join(__dirname, 'packages');
+const workspaceRoot = import.meta.dirname;
+const root = path.join(workspaceRoot, 'packages');
 
-interface Workspace {
-  readonly dir: string;
-  readonly name: string;
-}
+/** @typedef {{ readonly dir: string, readonly name: string }} Workspace */
 
-const workspaces: Workspace[] = fs
+/** @type {Workspace[]} */
+const workspaces = fs
   .readdirSync(root, { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(root, entry.name, 'package.json')))
   .map((entry) => {
     const dir = path.join(root, entry.name);
-    const { name } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name: string };
+    const { name } = /** @type {{ name: string }} */ (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')));
     return { dir, name };
   });
 
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** @param {string} text */
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-const moduleNameMapper: Record<string, string> = {};
+/** @type {Record<string, string>} */
+const moduleNameMapper = {};
 for (const { dir, name } of workspaces) {
   moduleNameMapper[`^${escape(name)}$`] = path.join(dir, 'src', 'index.ts');
   moduleNameMapper[`^${escape(name)}/(?!package\\.json$)(.+)$`] = path.join(dir, 'src', '$1.ts');
 }
 moduleNameMapper['^(\\.{1,2}/.*)\\.js$'] = '$1';
 
-const project = (displayName: string, rootDir: string): Config => ({
+/**
+ * @param {string} displayName
+ * @param {string} rootDir
+ * @returns {import('jest').Config}
+ */
+const project = (displayName, rootDir) => ({
   displayName,
   rootDir,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
@@ -50,10 +60,11 @@ const project = (displayName: string, rootDir: string): Config => ({
   },
 });
 
-const config: Config = {
+/** @type {import('jest').Config} */
+const config = {
   projects: [
     ...workspaces.filter(({ dir }) => fs.existsSync(path.join(dir, 'test'))).map(({ name, dir }) => project(name, dir)),
-    ...(fs.existsSync(path.join(__dirname, 'tools', 'test')) ? [project('tools', path.join(__dirname, 'tools'))] : []),
+    ...(fs.existsSync(path.join(workspaceRoot, 'tools', 'test')) ? [project('tools', path.join(workspaceRoot, 'tools'))] : []),
   ],
 };
 
