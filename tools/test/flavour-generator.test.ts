@@ -14,7 +14,7 @@ let workspace: string;
 
 beforeAll(() => {
   workspace = mkdtempSync(path.join(tmpdir(), 'cobald-generator-'));
-  for (const file of ['package.json', 'package-lock.json', 'nx.json', 'lerna.json', 'tsconfig.base.json', 'tsconfig.json', 'jest.config.ts']) {
+  for (const file of ['package.json', 'package-lock.json', 'nx.json', 'lerna.json', 'tsconfig.base.json', 'tsconfig.json', 'jest.config.mjs']) {
     cpSync(path.join(repo, file), path.join(workspace, file));
   }
   cpSync(path.join(repo, 'tools', 'flavour-generator'), path.join(workspace, 'tools', 'flavour-generator'), { recursive: true });
