@@ -1,5 +1,5 @@
 /** @cobald/flavour-threading: payloads of the cobald-ts runtime in worker threads. */
-export { threading, type ThreadingTypes, type ThreadingPayload } from './threading.js';
-export { ThreadingRunner, type ThreadingOptions } from './runner.js';
-export { WorkerCrashed, type PoolStats } from './pool.js';
-export { PayloadSourceError, type ModulePayload } from './payload-source.js';
+export { threading } from './threading.js';
+export { ThreadingRunner } from './runner.js';
+export { WorkerCrashed, PayloadSourceError } from './errors.js';
+export type { ThreadingTypes, ThreadingPayload, ThreadingOptions, ModulePayload, PoolStats } from './types.js';

@@ -11,44 +11,10 @@
 import { channel } from 'node:diagnostics_channel';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger, RunKind } from '@cobald/kernel';
-import type { FromWorker, PayloadSource, RunDone, WorkerOptions } from './protocol.js';
-
-/**
- * The worker thread that ran a payload died under it: an uncaught error (in a timer, say),
- * `process.exit()` in the payload, running out of memory under `resourceLimits`, or a failure
- * to start. `cause` is the thread's error when there was one.
- *
- * @example
- * await runner.execute(() => process.exit(3), { flavour: threading })
- *   .catch((err) => err instanceof WorkerCrashed && err.exitCode); // 3
- */
-export class WorkerCrashed extends Error {
-  override readonly name = 'WorkerCrashed';
-  constructor(
-    /** The name of the payload whose thread died. */
-    readonly payloadName: string,
-    /** The thread's exit code. */
-    readonly exitCode: number,
-    /** Whether the thread died while starting, before it ran the payload. */
-    readonly starting: boolean,
-    cause?: unknown,
-  ) {
-    const when = starting ? 'before it could run it' : 'while running it';
-    const subject = starting ? `the worker thread started for payload '${payloadName}'` : `worker thread of payload '${payloadName}'`;
-    let message: string;
-    if (cause === undefined) message = `${subject} exited with code ${exitCode} ${when}`;
-    else {
-      // Not `instanceof Error`: a thread's error may come from another realm.
-      const { name, message: text } = (typeof cause === 'object' && cause !== null ? cause : {}) as { name?: unknown; message?: unknown };
-      const detail = typeof text === 'string' ? `${String(name ?? 'Error')}: ${text}` : String(cause);
-      const outOfMemory = (cause as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      message = outOfMemory
-        ? `${subject} ran out of memory ${when} (raise the threading option resourceLimits): ${detail}`
-        : `${subject} crashed ${when}: ${detail}`;
-    }
-    super(message, cause === undefined ? undefined : { cause });
-  }
-}
+import { WorkerCrashed } from './errors.js';
+import type { FromWorker, PayloadSource, RunDone, WorkerStartData } from './protocol.js';
+import { Queue } from './queue.js';
+import type { PoolStats } from './types.js';
 
 /**
  * One payload run, as the pool sees it.
@@ -96,28 +62,6 @@ export interface PoolConfig {
   readonly startTimeout?: number;
 }
 
-/**
- * A snapshot of a pool's threads.
- *
- * @example
- * const { started, busy } = runner.stats(); // threads started so far, threads running a payload
- */
-export interface PoolStats {
-  /** Threads alive (starting, idle or busy). */
-  readonly workers: number;
-  readonly starting: number;
-  readonly idle: number;
-  readonly busy: number;
-  /** Threads busy with executed payloads (at most `maxWorkers`). */
-  readonly executing: number;
-  /** Payloads waiting for a thread, also those sent to a thread in a batch that it has not begun. */
-  readonly queued: number;
-  /** Threads started since the pool was made. */
-  readonly started: number;
-  /** The most threads that ever ran executed payloads at once. */
-  readonly peakExecuting: number;
-}
-
 type ThreadState = 'starting' | 'idle' | 'busy' | 'exiting';
 
 interface Thread {
@@ -135,50 +79,6 @@ interface Thread {
   readonly exited: Promise<void>;
   /** Terminates it if it is still starting when the start timeout is over. */
   startLimit?: NodeJS.Timeout | undefined;
-}
-
-/** A first-in, first-out queue that does not shift arrays (20k waiting payloads stay cheap). */
-class Queue<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-  push(item: T): void {
-    this.#items.push(item);
-  }
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-  /** Take out the first item that `matches`. */
-  remove(matches: (item: T) => boolean): T | undefined {
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const item = this.#items[i] as T;
-      if (matches(item)) {
-        this.#items.splice(i, 1);
-        return item;
-      }
-    }
-    return undefined;
-  }
-  /** Put `items` back at the front, in their order (jobs a thread was sent but never began). */
-  unshift(items: readonly T[]): void {
-    if (items.length === 0) return;
-    this.#items.splice(this.#head, 0, ...items);
-  }
-  drain(): T[] {
-    const items = this.#items.slice(this.#head) as T[];
-    this.#items = [];
-    this.#head = 0;
-    return items;
-  }
 }
 
 /**
@@ -329,7 +229,7 @@ export class WorkerPool {
       // The payloads' output goes where the process's goes.
       stdout: false,
       stderr: false,
-      workerData: { forwardChannels: this.#config.forwardChannels ?? [] } satisfies WorkerOptions,
+      workerData: { forwardChannels: this.#config.forwardChannels ?? [] } satisfies WorkerStartData,
     });
     let exited!: () => void;
     const thread: Thread = {

@@ -3,49 +3,12 @@
  * settle once, close everything) on top of a {@link WorkerPool}. It turns payloads into
  * messages, answers into results or rethrown errors, and shutdown into cancellations.
  */
-import { availableParallelism } from 'node:os';
-import type { ResourceLimits } from 'node:worker_threads';
 import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
+import { readOptions } from './options.js';
 import { explainUnsendable, toPayloadSource } from './payload-source.js';
-import { WorkerPool, type PoolStats } from './pool.js';
-import { fromThrown } from './protocol.js';
-import type { ThreadingTypes } from './threading.js';
-
-/**
- * The options of the threading flavour, given per runner:
- * `new ServiceRunner({ flavours: { threading: { maxWorkers: 4 } } })`.
- *
- * @example
- * const runner = new ServiceRunner({
- *   flavours: { threading: { maxWorkers: 2, resourceLimits: { maxOldGenerationSizeMb: 256 } } satisfies ThreadingOptions },
- * });
- */
-export interface ThreadingOptions {
-  /**
-   * How many worker threads executed payloads may use at once; more wait in a queue. Adopted
-   * payloads each get a thread of their own and do not count. Also the number of idle
-   * threads kept warm, and of threads started at once (at least 2) while payloads wait for
-   * one. Default: `os.availableParallelism()`.
-   */
-  readonly maxWorkers?: number;
-  /** The `resourceLimits` of every worker thread (heap sizes, stack size), as `new Worker` takes them. */
-  readonly resourceLimits?: ResourceLimits;
-  /**
-   * Names of `node:diagnostics_channel` channels whose messages, published by payloads in the
-   * worker threads, are published again on the channel of the same name in the main thread
-   * (when it has subscribers there), so that instrumentation inside payloads reaches the main
-   * thread's tracing, metrics and logs. Messages travel by structured clone; ones that cannot
-   * be cloned are dropped. Default: none.
-   */
-  readonly forwardChannels?: readonly string[];
-  /**
-   * Milliseconds a worker thread may take to start; one that takes longer is terminated, and
-   * the payload that waited for it fails with a `WorkerCrashed` that says so, rather than
-   * waiting forever. Default 30000 (a thread starts in milliseconds; thousands at once on two
-   * cores take seconds each).
-   */
-  readonly startTimeout?: number;
-}
+import { WorkerPool } from './pool.js';
+import { fromThrown } from './thrown.js';
+import type { PoolStats, ThreadingTypes } from './types.js';
 
 /** Where the worker entry is: the built file, from src/ (under jest) and from dist/ alike. */
 const workerEntry = new URL('../dist/worker.js', import.meta.url);
@@ -119,34 +82,4 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   stats(): PoolStats {
     return this.#pool.stats();
   }
-}
-
-function readOptions(options: Readonly<Record<string, unknown>>): {
-  maxWorkers: number;
-  resourceLimits: ResourceLimits | undefined;
-  forwardChannels: readonly string[];
-  startTimeout: number;
-} {
-  const known = ['maxWorkers', 'resourceLimits', 'forwardChannels', 'startTimeout'];
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`unknown option '${key}' of the threading flavour (known: ${known.join(', ')})`);
-    }
-  }
-  const { maxWorkers = availableParallelism(), resourceLimits } = options as ThreadingOptions;
-  if (!Number.isSafeInteger(maxWorkers) || maxWorkers < 1) {
-    throw new TypeError(`threading option 'maxWorkers' must be an integer >= 1, got ${String(maxWorkers)}`);
-  }
-  if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
-    throw new TypeError("threading option 'resourceLimits' must be an object, as new Worker() takes it");
-  }
-  const { forwardChannels = [] } = options as ThreadingOptions;
-  if (!Array.isArray(forwardChannels) || !forwardChannels.every((name) => typeof name === 'string' && name !== '')) {
-    throw new TypeError("threading option 'forwardChannels' must be an array of diagnostics channel names");
-  }
-  const { startTimeout = 30_000 } = options as ThreadingOptions;
-  if (!(typeof startTimeout === 'number' && startTimeout > 0 && Number.isFinite(startTimeout))) {
-    throw new TypeError(`threading option 'startTimeout' must be a number of milliseconds > 0, got ${String(startTimeout)}`);
-  }
-  return { maxWorkers, resourceLimits, forwardChannels: [...new Set(forwardChannels)], startTimeout };
 }

@@ -3,32 +3,12 @@
  * names them, binds services to their modules, and makes a {@link ThreadingRunner} for each
  * accepting `ServiceRunner`. Importing the package registers it as `'threading'`.
  */
-import { defineFlavour, registerFlavour, type PayloadTypes } from '@cobald/kernel';
-import { bindServicePayload, checkPayload, checkServiceOptions, payloadName, type ModulePayload } from './payload-source.js';
+import { defineFlavour, registerFlavour } from '@cobald/kernel';
+import { checkPayload, payloadName } from './payload-source.js';
 import { ThreadingRunner } from './runner.js';
+import { bindServicePayload, checkServiceOptions } from './service-payload.js';
+import type { ThreadingTypes } from './types.js';
 import { version } from './version.js';
-
-/**
- * What the threading flavour runs: a self-contained function (sent as its source text), or
- * an export of an ES module.
- *
- * @example
- * const payloads: ThreadingPayload[] = [(n: number) => n * 2, { module: new URL('./jobs.mjs', import.meta.url) }];
- */
-export type ThreadingPayload = ((...args: any[]) => unknown) | ModulePayload;
-
-/**
- * The payload types of the threading flavour: a function's arguments and awaited result are
- * inferred; a module payload takes any arguments and gives `unknown`.
- *
- * @example
- * const n: number = await runtime.execute((a: number, b: number) => a + b, { flavour: threading, args: [1, 2] });
- */
-export interface ThreadingTypes extends PayloadTypes {
-  readonly payload: ThreadingPayload;
-  readonly args: this['input'] extends (...args: infer A) => unknown ? A : readonly unknown[];
-  readonly result: this['input'] extends (...args: any[]) => infer R ? Awaited<R> : unknown;
-}
 
 /**
  * The threading flavour, like cobald's: payloads run in `worker_threads`, so CPU-bound work

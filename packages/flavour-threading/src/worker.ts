@@ -8,8 +8,9 @@ import { subscribe } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { compileFunction, explainMissingVariable, sourceUrlOf } from './payload-source.js';
-import { toThrown, type PayloadSource, type RunDone, type RunRequest, type ToWorker, type WorkerDiagnostic, type WorkerOptions } from './protocol.js';
+import { compileFunction, explainMissingVariable, sourceUrlOf } from './function-compiler.js';
+import type { PayloadSource, RunDone, RunRequest, ToWorker, WorkerDiagnostic, WorkerStartData } from './protocol.js';
+import { toThrown } from './thrown.js';
 
 if (!parentPort) {
   throw new Error("dist/worker.js is the entry of @cobald/flavour-threading's worker threads; it does not run on its own");
@@ -39,7 +40,7 @@ process.on('uncaughtExceptionMonitor', () => {
 // Forward what payloads publish on the channels named in the option `forwardChannels`; a
 // message that cannot be cloned to the main thread is not forwarded. Only these channels have
 // a subscriber here, so payloads that check `hasSubscribers` publish nothing else.
-for (const name of (workerData as WorkerOptions | undefined)?.forwardChannels ?? []) {
+for (const name of (workerData as WorkerStartData | undefined)?.forwardChannels ?? []) {
   subscribe(name, (message) => {
     try {
       port.postMessage({ type: 'diagnostic', channel: name, message } satisfies WorkerDiagnostic);
