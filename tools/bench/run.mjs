@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * The benchmarks of issue #5: every figure of cobald-ts measured side by side with its
- * baseline in the same run, with tinybench (timings) or in a fresh child process with
- * --expose-gc (heap). Prints a table; `--json` prints one JSON object instead; `--short`
- * uses small counts (the CI mode, which checks that every row is printed, not how fast);
- * `--only <id>[,<id>]` runs some figures (e.g. under `node --cpu-prof`). Run after a build:
- * `npm run bench` builds first. docs/performance.md explains each figure and baseline.
+ * The benchmarks: every figure of cobald-ts measured side by side with its baseline in the same
+ * run, with tinybench (timings) or in a fresh child process with --expose-gc (heap). Prints a
+ * table; `--json` prints one JSON object instead; `--short` uses small counts (the CI mode, which
+ * checks that every row is printed, not how fast); `--only <id>[,<id>]` runs some figures (e.g.
+ * under `node --cpu-prof`); `--node <major>` runs the same under another Node line, through
+ * tools/with-node.sh. Run after a build: `npm run bench` builds first. docs/performance.md
+ * explains each figure and baseline.
  */
 import { spawn } from 'node:child_process';
 import { cpus, availableParallelism } from 'node:os';
@@ -13,20 +14,43 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
 import { Bench } from 'tinybench';
-import { figures, childFigures } from './figures.mjs';
+import { figures, childFigures } from './figures/index.mjs';
 
 const argv = process.argv.slice(2);
+const valueOf = (flag) => {
+  const index = argv.indexOf(flag);
+  if (index < 0) return undefined;
+  const value = argv[index + 1];
+  if (value === undefined || value.startsWith('--')) usage(`${flag} needs a value`);
+  return value;
+};
 const short = argv.includes('--short');
 const json = argv.includes('--json');
-const childIndex = argv.indexOf('--child');
-const onlyIndex = argv.indexOf('--only');
-const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1].split(',')) : undefined;
+const childName = valueOf('--child');
+const nodeMajor = valueOf('--node');
+const onlyList = valueOf('--only');
+const only = onlyList === undefined ? undefined : new Set(onlyList.split(','));
+const ids = new Set(figures.map((figure) => figure.id));
+for (const id of only ?? []) if (!ids.has(id)) usage(`no figure '${id}'; the figures are: ${[...ids].join(', ')}`);
 
-if (childIndex >= 0) {
+function usage(problem) {
+  console.error(`bench: ${problem}\nusage: node tools/bench/run.mjs [--short] [--json] [--only <id>,<id>] [--node <major>]`);
+  process.exit(64);
+}
+
+if (nodeMajor !== undefined) {
+  // The same figures under another Node line: this script again, through tools/with-node.sh.
+  const rest = argv.filter((arg, i) => !(arg === '--node' || argv[i - 1] === '--node'));
+  const withNode = fileURLToPath(new URL('../with-node.sh', import.meta.url));
+  const proc = spawn(withNode, [nodeMajor, 'node', fileURLToPath(import.meta.url), ...rest], { stdio: 'inherit' });
+  proc.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else if (childName !== undefined) {
   // A heap figure in its own process: print one JSON line and exit.
-  const result = await childFigures[argv[childIndex + 1]](short);
+  const result = await childFigures[childName](short);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
+} else {
+  await measureAll();
 }
 
 /** Run `ours` and `baseline` with tinybench; the median milliseconds of one iteration of each. */
@@ -46,7 +70,7 @@ async function pair(ours, baseline, { iterations = 10, warmup = 2, hooks = {} } 
 /** Run a heap figure in a fresh process with --expose-gc. */
 function child(name) {
   return new Promise((resolve, reject) => {
-    const args = ['--expose-gc', fileURLToPath(import.meta.url), '--child', name, ...(short ? ['--short'] : [])];
+    const args = ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), '--child', name, ...(short ? ['--short'] : [])];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout.on('data', (chunk) => (out += chunk));
@@ -58,36 +82,40 @@ function child(name) {
   });
 }
 
-const context = { short, pair, child, immediate, sleep };
-const rows = [];
-for (const figure of figures) {
-  if (only && !only.has(figure.id)) continue;
-  if (!json) process.stderr.write(`  ${figure.id} ...\n`);
-  const result = await figure.measure(context);
-  for (const row of Array.isArray(result) ? result : [result]) {
-    const { ours, baseline } = row;
-    // ratio: how many times better ours is (or worse, below 1) for "higher is better";
-    // for "lower is better" figures it is ours / baseline, compared with a ceiling.
-    const ratio = baseline === undefined || baseline === 0 ? undefined : ours / baseline;
-    const target = row.target;
-    const met = target === undefined || ratio === undefined ? undefined : target.op === '>=' ? ratio >= target.ratio : ratio <= target.ratio;
-    rows.push({ id: row.id ?? figure.id, title: row.title, unit: row.unit, ours, baseline, ratio, target, met, note: row.note });
+async function measureAll() {
+  const context = { short, pair, child, immediate, sleep };
+  const rows = [];
+  for (const figure of figures) {
+    if (only && !only.has(figure.id)) continue;
+    if (!json) process.stderr.write(`  ${figure.id} ...\n`);
+    const result = await figure.measure(context);
+    for (const row of Array.isArray(result) ? result : [result]) {
+      const { ours, baseline } = row;
+      // ratio: how many times better ours is (or worse, below 1) for "higher is better";
+      // for "lower is better" figures it is ours / baseline, compared with a ceiling.
+      const ratio = baseline === undefined || baseline === 0 ? undefined : ours / baseline;
+      const target = row.target;
+      const met = target === undefined || ratio === undefined ? undefined : target.op === '>=' ? ratio >= target.ratio : ratio <= target.ratio;
+      rows.push({ id: row.id ?? figure.id, title: row.title, unit: row.unit, ours, baseline, ratio, target, met, note: row.note });
+    }
+    await sleep(50);
   }
-  await sleep(50);
-}
 
-const machine = {
-  nproc: availableParallelism(),
-  cpu: cpuModel(),
-  node: process.version,
-  command: `node tools/bench/run.mjs ${argv.join(' ')}`.trim(),
-  short,
-};
+  const machine = {
+    nproc: availableParallelism(),
+    cpu: cpuModel(),
+    node: process.version,
+    flags: process.execArgv,
+    loadavg: readLoadavg(),
+    command: `node ${process.execArgv.map((flag) => `${flag} `).join('')}tools/bench/run.mjs ${argv.join(' ')}`.trim(),
+    short,
+  };
 
-if (json) {
-  process.stdout.write(`${JSON.stringify({ machine, rows }, null, 2)}\n`);
-} else {
-  process.stdout.write(formatTable(rows, machine));
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ machine, rows }, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatTable(rows, machine));
+  }
 }
 
 function cpuModel() {
@@ -96,6 +124,15 @@ function cpuModel() {
     if (line) return line.split(':')[1].trim();
   } catch {}
   return cpus()[0]?.model ?? 'unknown';
+}
+
+/** The load averages at the end of the run (1, 5, 15 minutes): how busy the machine was meanwhile. */
+function readLoadavg() {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  } catch {
+    return undefined;
+  }
 }
 
 function fmt(value, unit) {
@@ -120,8 +157,10 @@ function formatTable(rows, machine) {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  const flags = machine.flags.length ? ` ${machine.flags.join(' ')}` : '';
+  const load = machine.loadavg ? `, load average ${machine.loadavg.join(' ')}` : '';
   return [
-    `${machine.nproc} × ${machine.cpu}, Node ${machine.node}${machine.short ? ', --short' : ''}`,
+    `${machine.nproc} × ${machine.cpu}, Node ${machine.node}${flags}${machine.short ? ', --short' : ''}${load}`,
     line(header),
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...body.map(line),

@@ -1,0 +1,303 @@
+/** The threading flavour's figures: executes and adopts against piscina, bare workers and a bare port. */
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { threading } from '@cobald/flavour-threading';
+import { Piscina } from 'piscina';
+import { perSecond, start, throughputRow, withRunner, workerUrl } from './support.mjs';
+
+const threads = availableParallelism();
+
+/** A hand-rolled, pipelined MessageChannel client: calls are collected in a microtask and posted as one array. */
+function handRolled() {
+  const worker = new Worker(workerUrl('echo-port.mjs'));
+  const pending = new Map();
+  let batch = [];
+  let nextId = 0;
+  worker.on('message', (replies) => {
+    for (const [id, value] of replies) {
+      const resolve = pending.get(id);
+      pending.delete(id);
+      resolve(value);
+    }
+  });
+  const flush = () => {
+    const sending = batch;
+    batch = [];
+    worker.postMessage(sending);
+  };
+  return {
+    call(value) {
+      return new Promise((resolve) => {
+        const id = nextId++;
+        pending.set(id, resolve);
+        if (batch.push([id, value]) === 1) queueMicrotask(flush);
+      });
+    },
+    close: () => worker.terminate(),
+  };
+}
+
+export const figures = [
+  {
+    id: 'threading-inflight',
+    async measure({ short, pair }) {
+      const count = short ? 2_000 : 20_000;
+      const { state, hooks } = withRunner();
+      const fn = (x) => x;
+      let pool;
+      let port;
+      const { ours, baseline } = await pair(
+        () => Promise.all(Array.from({ length: count }, (_, i) => state.runner.execute(fn, { flavour: threading, args: [i] }))),
+        () => Promise.all(Array.from({ length: count }, (_, i) => pool.run(i))),
+        {
+          iterations: short ? 3 : 10,
+          hooks: {
+            ours: hooks,
+            baseline: {
+              beforeAll: () => void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
+              afterAll: () => pool.destroy(),
+            },
+          },
+        },
+      );
+      // The reference: a hand-rolled pipelined MessageChannel to one worker.
+      const reference = await pair(
+        () => Promise.all(Array.from({ length: count }, (_, i) => port.call(i))),
+        undefined,
+        { iterations: short ? 3 : 10, hooks: { ours: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } } },
+      );
+      return [
+        throughputRow(`threading execute: ${count / 1000}k calls in flight, vs piscina`, count, { ours, baseline }, 5),
+        {
+          id: 'threading-inflight-reference',
+          title: `threading execute: ${count / 1000}k calls in flight, vs hand-rolled MessageChannel`,
+          unit: '/s',
+          ours: perSecond(count, ours),
+          baseline: perSecond(count, reference.ours),
+          note: 'reference',
+        },
+      ];
+    },
+  },
+  {
+    id: 'threading-sequential',
+    async measure({ short, pair }) {
+      const count = short ? 300 : 5_000;
+      const { state, hooks } = withRunner();
+      const fn = (x) => x;
+      const opts = { flavour: threading, args: [1] };
+      let pool;
+      let port;
+      const { ours, baseline } = await pair(
+        async () => {
+          for (let i = 0; i < count; i++) await state.runner.execute(fn, opts);
+        },
+        async () => {
+          for (let i = 0; i < count; i++) await pool.run(1);
+        },
+        {
+          iterations: short ? 3 : 10,
+          hooks: {
+            ours: hooks,
+            baseline: {
+              beforeAll: () => void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
+              afterAll: () => pool.destroy(),
+            },
+          },
+        },
+      );
+      const reference = await pair(
+        async () => {
+          for (let i = 0; i < count; i++) await port.call(1);
+        },
+        undefined,
+        { iterations: short ? 3 : 10, hooks: { ours: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } } },
+      );
+      return [
+        throughputRow('threading execute, sequential, vs piscina', count, { ours, baseline }, 2),
+        {
+          id: 'threading-sequential-reference',
+          title: 'threading execute, sequential, vs hand-rolled MessageChannel',
+          unit: '/s',
+          ours: perSecond(count, ours),
+          baseline: perSecond(count, reference.ours),
+          target: { op: '>=', ratio: 0.9 },
+        },
+      ];
+    },
+  },
+  {
+    id: 'threading-latency',
+    async measure({ short, pair }) {
+      // One execute after the threads sat idle for a moment: nothing to batch it with.
+      const rounds = short ? 10 : 200;
+      const { state, hooks } = withRunner();
+      let pool;
+      const fn = (x) => x;
+      const one = async (call) => {
+        let total = 0;
+        for (let i = 0; i < rounds; i++) {
+          await sleep(2);
+          const t0 = performance.now();
+          await call();
+          total += performance.now() - t0;
+        }
+        return total / rounds;
+      };
+      let ours = 0;
+      let baseline = 0;
+      await pair(
+        async () => (ours = await one(() => state.runner.execute(fn, { flavour: threading, args: [1] }))),
+        async () => (baseline = await one(() => pool.run(1))),
+        {
+          iterations: short ? 2 : 3,
+          hooks: {
+            ours: hooks,
+            baseline: {
+              beforeAll: () => void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
+              afterAll: () => pool.destroy(),
+            },
+          },
+        },
+      );
+      return { title: 'threading execute, one call alone: latency, vs piscina', unit: 'µs', ours: ours * 1000, baseline: baseline * 1000, note: 'reported' };
+    },
+  },
+  {
+    id: 'threading-adopt',
+    async measure({ short, pair }) {
+      const count = short ? 20 : 200;
+      let state;
+      const done = new Int32Array(new SharedArrayBuffer(4));
+      const untilDone = async () => {
+        while (Atomics.load(done, 0) < count) await Atomics.waitAsync(done, 0, Atomics.load(done, 0), 1000).value;
+      };
+      const { ours, baseline } = await pair(
+        async () => {
+          // The pool starts empty each time: warming it up is part of the figure.
+          for (let i = 0; i < count; i++) {
+            state.runner.adopt(
+              (cells, n) => {
+                void (n * 2);
+                Atomics.add(new Int32Array(cells), 0, 1);
+                Atomics.notify(new Int32Array(cells), 0);
+              },
+              { flavour: threading, args: [done.buffer, i] },
+            );
+          }
+          await untilDone();
+        },
+        () =>
+          Promise.all(
+            Array.from({ length: count }, (_, i) => {
+              const worker = new Worker(workerUrl('idle.mjs'), { workerData: i });
+              return new Promise((resolve, reject) => {
+                worker.once('message', () => worker.terminate().then(resolve, reject));
+                worker.once('error', reject);
+              });
+            }),
+          ),
+        {
+          iterations: short ? 2 : 5,
+          warmup: 1,
+          hooks: {
+            ours: {
+              beforeEach: async () => {
+                Atomics.store(done, 0, 0);
+                state = start();
+                await state.runner.whenRunning();
+              },
+              afterEach: async () => state.stop(),
+            },
+          },
+        },
+      );
+      return throughputRow(`threading adopt: ${count} short payloads, vs a new Worker each`, count, { ours, baseline }, 10);
+    },
+  },
+  {
+    id: 'threading-adopt-latency',
+    async measure({ short, pair }) {
+      // One adopt on a warm pool, until the payload ran, vs starting a worker for it.
+      const rounds = short ? 5 : 50;
+      const { state, hooks } = withRunner();
+      const done = new Int32Array(new SharedArrayBuffer(4));
+      const one = async (launch) => {
+        let total = 0;
+        for (let i = 0; i < rounds; i++) {
+          await sleep(2);
+          const before = Atomics.load(done, 0);
+          const t0 = performance.now();
+          launch();
+          while (Atomics.load(done, 0) === before) await Atomics.waitAsync(done, 0, before, 1000).value;
+          total += performance.now() - t0;
+        }
+        return total / rounds;
+      };
+      const payload = (cells) => {
+        Atomics.add(new Int32Array(cells), 0, 1);
+        Atomics.notify(new Int32Array(cells), 0);
+      };
+      let ours = 0;
+      let baseline = 0;
+      await pair(
+        async () => (ours = await one(() => state.runner.adopt(payload, { flavour: threading, args: [done.buffer] }))),
+        async () =>
+          (baseline = await one(() => {
+            const worker = new Worker(`const { workerData } = require('node:worker_threads'); (${payload})(workerData)`, { eval: true, workerData: done.buffer });
+            worker.once('exit', () => {});
+          })),
+        { iterations: short ? 2 : 3, hooks: { ours: hooks } },
+      );
+      return { title: 'threading adopt, one payload alone on a warm pool: latency until it ran, vs a new Worker', unit: 'µs', ours: ours * 1000, baseline: baseline * 1000, note: 'reported' };
+    },
+  },
+  {
+    id: 'shutdown-threading',
+    async measure({ short, pair }) {
+      const count = short ? 20 : 200;
+      let state;
+      let workers;
+      const started = new Int32Array(new SharedArrayBuffer(4));
+      const untilStarted = async () => {
+        while (Atomics.load(started, 0) < count) await Atomics.waitAsync(started, 0, Atomics.load(started, 0), 1000).value;
+      };
+      const { ours, baseline } = await pair(
+        () => state.stop(),
+        () => Promise.all(workers.map((w) => w.terminate())),
+        {
+          iterations: short ? 2 : 5,
+          warmup: 1,
+          hooks: {
+            ours: {
+              beforeEach: async () => {
+                Atomics.store(started, 0, 0);
+                state = start();
+                await state.runner.whenRunning();
+                for (let i = 0; i < count; i++) {
+                  state.runner.adopt(
+                    (cells) => {
+                      Atomics.add(new Int32Array(cells), 0, 1);
+                      Atomics.notify(new Int32Array(cells), 0);
+                      return new Promise(() => {});
+                    },
+                    { flavour: threading, args: [started.buffer] },
+                  );
+                }
+                await untilStarted();
+              },
+            },
+            baseline: {
+              beforeEach: async () => {
+                workers = Array.from({ length: count }, (_, i) => new Worker(workerUrl('idle.mjs'), { workerData: i }));
+                await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
+              },
+            },
+          },
+        },
+      );
+      return { title: `shutdown, ${count} idle threading payloads, vs terminating bare workers`, unit: 'ms', ours, baseline, target: { op: '<=', ratio: 2 } };
+    },
+  },
+];
