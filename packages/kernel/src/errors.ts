@@ -71,6 +71,28 @@ export class RestartIntensityExceeded extends Error {
 }
 
 /**
+ * A child of a supervisor failed (or returned a value) and its `restart` did not restart it, so
+ * the supervisor stopped its other children and failed with this error; `cause` is what the
+ * child threw (or an {@link OrphanedReturn}). The supervisor's parent handles it like any
+ * failure: restarts the supervisor by its policy, or escalates.
+ *
+ * @example
+ * await runner.accept().catch((err) => err.cause); // ChildFailure: child 'db' (asyncio, #6) of supervisor 'ingest' (#5) failed: …
+ */
+export class ChildFailure extends Error {
+  override readonly name = 'ChildFailure';
+  constructor(
+    readonly child: PayloadInfo,
+    readonly supervisor: PayloadInfo,
+    cause: unknown,
+  ) {
+    super(`child '${child.name}' (${child.flavour}, #${child.id}) of supervisor '${supervisor.name}' (#${supervisor.id}) failed: ${causeMessage(cause)}`, {
+      cause,
+    });
+  }
+}
+
+/**
  * A payload was stopped because its runner shut down. `execute()` rejects with it when the
  * runtime stops under a running payload; for adopted payloads it is not a failure.
  */

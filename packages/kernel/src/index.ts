@@ -1,6 +1,15 @@
-export { ServiceRunner, type ServiceRunnerOptions, type RunOptions, type AdoptOptions } from './service-runner.js';
+export { ServiceRunner, type ServiceRunnerOptions, type RunOptions, type AdoptOptions, type SupervisorAdoptOptions } from './service-runner.js';
+export {
+  supervisor,
+  isSupervisorSpec,
+  type SupervisorSpec,
+  type SupervisorOptions,
+  type ChildSpec,
+  type Strategy,
+  type AutoShutdown,
+} from './supervisor-spec.js';
 export type { SupervisionOptions, RestartMode } from './supervision-options.js';
-export type { PayloadTrace, RestartEvent, RuntimeEvent } from './instrumentation.js';
+export type { PayloadTrace, RestartEvent, RuntimeEvent, ParentInfo } from './instrumentation.js';
 export { runtime } from './runtime.js';
 export { kernelVersion } from './version.js';
 export { formatTree, type RuntimeTree, type FlavourBranch, type PayloadSnapshot } from './tree.js';
@@ -35,6 +44,7 @@ export {
   AlreadyAccepting,
   UnknownFlavour,
   RestartIntensityExceeded,
+  ChildFailure,
   IncompatibleFlavour,
   packageOf,
   isCancellation,

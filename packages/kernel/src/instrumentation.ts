@@ -19,6 +19,7 @@
  */
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 import type { RunKind } from './flavour.js';
+import type { PayloadNode } from './supervisor.js';
 
 /** The context of one run of a payload on `cobald:payload`. */
 export interface PayloadTrace {
@@ -35,6 +36,8 @@ export interface PayloadTrace {
    * error for which `isCancellation()` holds, is a cancellation, not a failure.
    */
   readonly stopping: boolean;
+  /** The supervisor it runs under, or the payload whose execute() it is; absent at the top of the tree. */
+  readonly parent?: ParentInfo | undefined;
   /** Set by the channel on `error`. */
   error?: unknown;
   /** Set by the channel on `asyncEnd`. */
@@ -52,6 +55,14 @@ export interface RestartEvent {
   readonly delay: number;
   /** What it ended with: its error, an `OrphanedReturn`, or undefined for a clean end. */
   readonly reason: unknown;
+  /** The supervisor that restarts it; absent for a payload adopted on its own. */
+  readonly parent?: ParentInfo | undefined;
+}
+
+/** The node a payload runs under: a supervisor (`flavour: 'supervisor'`), or the payload that called execute(). */
+export interface ParentInfo {
+  readonly id: number;
+  readonly name: string;
 }
 
 /** A change of a runner's state, on `cobald:runtime`. */
@@ -67,4 +78,21 @@ export const runtimeChannel = channel('cobald:runtime');
 
 export function publishRuntime(event: RuntimeEvent): void {
   if (runtimeChannel.hasSubscribers) runtimeChannel.publish(event);
+}
+
+/** Run `node`'s payload with `run`, traced on `cobald:payload`; for when someone subscribes. */
+export function tracePayload<T>(node: PayloadNode, run: () => Promise<T>): Promise<T> {
+  const trace: PayloadTrace = {
+    id: node.id,
+    name: node.name,
+    flavour: node.flavour,
+    kind: node.kind,
+    service: node.service,
+    restarts: node.restarts,
+    parent: node.parent && { id: node.parent.id, name: node.parent.name },
+    get stopping() {
+      return node.state === 'stopping';
+    },
+  };
+  return payloadChannel.tracePromise(run, trace);
 }

@@ -7,6 +7,8 @@ import { loadFlavour, resolveFlavour, type ServiceRecord } from './registry.js';
 import type { AdoptOptions } from './service-runner.js';
 import { nextPayloadId } from './supervisor.js';
 import { restartPolicy, type RestartPolicy, type SupervisionOptions } from './supervision-options.js';
+import { isSupervisorSpec, type SupervisorSpec } from './supervisor-spec.js';
+import { supervisorFlavour } from './supervision-tree.js';
 
 /** One payload to run: checked, named and numbered, waiting in the queue or about to launch. */
 export interface PayloadRequest {
@@ -20,6 +22,8 @@ export interface PayloadRequest {
   readonly service?: ServiceRecord & { readonly instance: object };
   readonly args: readonly unknown[];
   readonly name: string;
+  /** For a supervisor: its spec (the flavour is then `'supervisor'`). */
+  readonly tree?: SupervisorSpec;
 }
 
 /** The request's flavour, loading it by name first if needed; its payload is validated (or its service bound) then. */
@@ -40,6 +44,7 @@ export function request(payload: unknown, options: AdoptOptions<unknown, unknown
   if (typeof options !== 'object' || options === null) {
     throw new TypeError("the options are required and must be an object: { flavour, args?, name? }");
   }
+  if (isSupervisorSpec(payload)) throw new TypeError('a supervisor is adopted, not executed: runner.adopt(supervisor({ … }), { restart? })');
   const flavour = resolveFlavour(options.flavour);
   if (typeof flavour !== 'string') flavour.validate(payload);
   const { args = [], name } = options;
@@ -53,6 +58,24 @@ export function request(payload: unknown, options: AdoptOptions<unknown, unknown
     return item;
   }
   return { ...item, policy: restartPolicy(options), shutdownTimeout };
+}
+
+/** The request that runs a supervisor made by `supervisor()`; `options` are `adopt()`'s, without a flavour. */
+export function supervisorRequest(spec: SupervisorSpec, options: SupervisionOptions & { readonly name?: string; readonly flavour?: unknown } = {}): PayloadRequest {
+  if (typeof options !== 'object' || options === null) throw new TypeError('the options of a supervisor must be an object: { restart?, intensity?, backoff?, shutdownTimeout? }');
+  if (options.flavour !== undefined) throw new TypeError(`supervisor '${spec.name}' is adopted without a 'flavour': its children have theirs`);
+  const { name = spec.name } = options;
+  if (typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);
+  return {
+    id: nextPayloadId(),
+    flavour: supervisorFlavour,
+    payload: spec,
+    args: [],
+    name,
+    tree: spec,
+    policy: restartPolicy(options),
+    shutdownTimeout: options.shutdownTimeout,
+  };
 }
 
 /** The request that runs a service instance's `run()`. */

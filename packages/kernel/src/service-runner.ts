@@ -7,12 +7,14 @@ import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isCancellation } 
 import { cancelled, type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
 import { publishRuntime } from './instrumentation.js';
 import { warningLogger, type Logger } from './logger.js';
-import { loadedFlavour, request, serviceRequest, type PayloadRequest } from './payload-request.js';
+import { loadedFlavour, request, serviceRequest, supervisorRequest, type PayloadRequest } from './payload-request.js';
 import { claimAcceptor, releaseAcceptor, startWaitingServices, type Acceptor, type ServiceRecord } from './registry.js';
 import { Session } from './session.js';
 import { forceExit, trapShutdownSignals, type ShutdownSignal } from './signals.js';
 import type { SupervisionOptions } from './supervision-options.js';
 import { nextPayloadId, stoppedBy } from './supervisor.js';
+import { isSupervisorSpec, type SupervisorSpec } from './supervisor-spec.js';
+import { runSupervisor, stopBound } from './supervision-tree.js';
 import { buildTree, type PayloadSnapshot, type RuntimeTree } from './tree.js';
 
 /** Options of a {@link ServiceRunner}. */
@@ -42,6 +44,9 @@ export interface RunOptions<F, Args> {
 
 /** How to adopt one payload: {@link RunOptions} and how to supervise it. */
 export type AdoptOptions<F, Args> = RunOptions<F, Args> & SupervisionOptions;
+
+/** How to adopt a supervisor made by `supervisor()`: no flavour, its own name by default. */
+export type SupervisorAdoptOptions = SupervisionOptions & { readonly name?: string };
 
 type ResolvedOptions = Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
 
@@ -99,9 +104,10 @@ export class ServiceRunner implements Acceptor {
     payload: P,
     options: AdoptOptions<K, ArgsOf<TypesOf<KnownFlavours[K]>, P>>,
   ): void;
+  adopt(supervisor: SupervisorSpec, options?: SupervisorAdoptOptions): void;
   adopt(payload: unknown, options: AdoptOptions<string, readonly unknown[]>): void;
   adopt(payload: unknown, options: AdoptOptions<Flavour | string, readonly unknown[]>): void {
-    const item = request(payload, options, true);
+    const item = isSupervisorSpec(payload) ? supervisorRequest(payload, options) : request(payload, options, true);
     const session = this.#session;
     if (session?.stopping) throw new RunnerStopping('adopt', item.name);
     if (session?.state === 'running') launch(session, item);
@@ -219,6 +225,7 @@ export class ServiceRunner implements Acceptor {
         state: 'queued',
         service: item.service !== undefined,
         restarts: 0,
+        children: [],
       }),
     );
     const ended = session ? session.supervisor.ended() : this.#lastEnded;
@@ -284,7 +291,7 @@ export class ServiceRunner implements Acceptor {
     // load or start fails its payloads when they launch.
     const flavours = new Map<Flavour | string, Promise<Flavour>>();
     for (const item of this.#queue) {
-      if (!flavours.has(item.flavour)) flavours.set(item.flavour, loadedFlavour(item));
+      if (!item.tree && !flavours.has(item.flavour)) flavours.set(item.flavour, loadedFlavour(item));
     }
     await Promise.all([...flavours.values()].map((flavour) => flavour.then((f) => session.prepare(f)).catch(() => {})));
     session.run();
@@ -331,6 +338,12 @@ function launch(session: Session, item: PayloadRequest): void {
   const flavourName = typeof flavour === 'string' ? flavour : flavour.name;
   const spec = { id, name, flavour: flavourName, kind: 'adopt', service: item.service !== undefined, shutdownTimeout } as const;
   const { supervisor } = session;
+  if (item.tree) {
+    const { tree } = item;
+    const node = supervisor.add({ ...spec, shutdownTimeout: shutdownTimeout ?? stopBound(tree, session.config.gracePeriod) });
+    supervisor.supervise(node, () => runSupervisor(session, tree, node), policy);
+    return;
+  }
   const node = supervisor.add(spec);
   if (typeof flavour !== 'string' && !policy) {
     supervisor.watch(node, session.runPayload(flavour, item.payload, item.args, node));

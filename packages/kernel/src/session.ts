@@ -6,8 +6,9 @@
 import type { Flavour, FlavourHost, FlavourRunner, RunContext } from './flavour.js';
 import type { Logger } from './logger.js';
 import { CancelScope, stopReason } from './cancellation.js';
-import { payloadChannel, publishRuntime, type PayloadTrace } from './instrumentation.js';
+import { payloadChannel, publishRuntime, tracePayload } from './instrumentation.js';
 import { Supervisor, type PayloadNode } from './supervisor.js';
+import { isSupervisorNode } from './supervision-tree.js';
 
 export type SessionState = 'starting' | 'running' | 'stopping';
 
@@ -62,6 +63,30 @@ export class Session {
     this.#ended();
   }
 
+  /** The logger and grace period of the runner. */
+  get config(): SessionConfig {
+    return this.#config;
+  }
+
+  /**
+   * Stop one payload as its flavour allows: its unsettled executes first (they belong to it),
+   * then its cancel scope and its runner's `cancel()`. False if nothing can stop it on its own
+   * (its flavour has no `cancel()` and it asked for no scope): then only `close()` can.
+   */
+  cancel(node: PayloadNode): boolean {
+    if (node.executes) for (const execute of node.executes) this.cancel(execute);
+    node.scope?.cancel(stopReason);
+    const runner = this.#slots.get(node.flavour)?.runner;
+    if (!runner?.cancel) return node.scope !== undefined;
+    try {
+      runner.cancel(node);
+    } catch (err) {
+      const { logger } = this.#config;
+      logger.error({ err, flavour: node.flavour }, `the ${node.flavour} runner failed to cancel '${node.name}': ${String(err)}`);
+    }
+    return true;
+  }
+
   /** Whether a stop was asked for (it may not have begun yet). */
   get stopping(): boolean {
     return this.#stopping;
@@ -86,18 +111,7 @@ export class Session {
   runPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
     // Checked first: the trace and the closure cost more than a no-op payload.
     if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
-    const trace: PayloadTrace = {
-      id: node.id,
-      name: node.name,
-      flavour: node.flavour,
-      kind: node.kind,
-      service: node.service,
-      restarts: node.restarts,
-      get stopping() {
-        return node.state === 'stopping';
-      },
-    };
-    return payloadChannel.tracePromise(() => this.#run(flavour, payload, args, node), trace);
+    return tracePayload(node, () => this.#run(flavour, payload, args, node));
   }
 
   #run(flavour: Flavour, payload: unknown, args: readonly unknown[], context: RunContext): Promise<unknown> {
@@ -129,19 +143,11 @@ export class Session {
     const { logger, gracePeriod } = this.#config;
     const timeoutOf = (node: PayloadNode) => node.shutdownTimeout ?? gracePeriod;
 
-    const cancel = (node: PayloadNode): boolean => {
-      node.scope?.cancel(stopReason);
-      const runner = this.#slots.get(node.flavour)?.runner;
-      if (!runner?.cancel) return node.scope !== undefined;
-      try {
-        runner.cancel(node);
-      } catch (err) {
-        logger.error({ err, flavour: node.flavour }, `the ${node.flavour} runner failed to cancel '${node.name}': ${String(err)}`);
-      }
-      return true;
-    };
+    const cancel = (node: PayloadNode): boolean => this.cancel(node);
 
-    for (const node of supervisor.live().filter((n) => n.service).reverse()) {
+    // Services and supervisors stop one at a time, newest first: a supervisor stops its children
+    // in reverse order, before any runner closes under them.
+    for (const node of supervisor.live().filter((n) => n.service || isSupervisorNode(n)).reverse()) {
       if (!cancel(node)) continue;
       const timeout = timeoutOf(node);
       if ((await within(supervisor.settled(node), timeout)) === 'timeout') supervisor.abandon(node, timeout);

@@ -11,6 +11,7 @@ import { restartChannel, type RestartEvent } from './instrumentation.js';
 import type { CancelScope } from './cancellation.js';
 import type { Logger } from './logger.js';
 import { backoffDelay, type RestartPolicy } from './supervision-options.js';
+import { snapshot, type PayloadSnapshot } from './tree.js';
 
 /**
  * Where a payload is in its life: queued until its runner accepts; running; restarting while it
@@ -38,6 +39,10 @@ export interface PayloadNode extends RunContext {
   readonly shutdownTimeout: number | undefined;
   /** Its cancel scope, once its flavour asked for one (`FlavourHost.cancelScope`). */
   scope: CancelScope | undefined;
+  /** The supervisor it runs under, or the payload that executed it; undefined at the top. */
+  readonly parent: PayloadNode | undefined;
+  /** Its executes that have not settled yet, made on the first one. */
+  executes: Set<PayloadNode> | undefined;
 }
 
 /** What a node is made from. */
@@ -85,19 +90,8 @@ export class Supervisor {
   }
 
   /** Put a payload under supervision. */
-  add(spec: NodeSpec): PayloadNode {
-    const node: PayloadNode = {
-      id: spec.id ?? nextPayloadId(),
-      name: spec.name,
-      flavour: spec.flavour,
-      kind: spec.kind,
-      state: 'running',
-      startedAt: Date.now(),
-      restarts: 0,
-      service: spec.service ?? false,
-      shutdownTimeout: spec.shutdownTimeout,
-      scope: undefined,
-    };
+  add(spec: NodeSpec, parent?: PayloadNode): PayloadNode {
+    const node = createNode(spec, parent);
     this.#live.set(node.id, node);
     return node;
   }
@@ -134,7 +128,7 @@ export class Supervisor {
     if (!this.#live.delete(node.id)) return false;
     node.state = state;
     node.scope = undefined;
-    this.#ended[this.#ends++ % remembered] = node;
+    this.recordEnd(node);
     const restarts = this.#restarts.get(node.id);
     if (restarts) {
       clearTimeout(restarts.timer);
@@ -147,6 +141,11 @@ export class Supervisor {
     }
     if (this.#live.size === 0) this.#drained?.();
     return true;
+  }
+
+  /** Remember how `node` ended, for `tree()`: also the children of supervisors, which are not under this one. */
+  recordEnd(node: PayloadNode): void {
+    this.#ended[this.#ends++ % remembered] = node;
   }
 
   /** Record a failure: the first escalates, later ones are logged. */
@@ -207,16 +206,18 @@ export class Supervisor {
     );
   }
 
-  /** A snapshot of the nodes under supervision. */
-  nodes(): Omit<PayloadNode, 'scope'>[] {
-    return [...this.#live.values()].map(snapshot);
+  /** A snapshot of the nodes under supervision that have no parent, each with what runs under it. */
+  nodes(): PayloadSnapshot[] {
+    const top: PayloadSnapshot[] = [];
+    for (const node of this.#live.values()) if (node.parent === undefined) top.push(snapshot(node));
+    return top;
   }
 
   /** A snapshot of the newest ended payloads (at most 64), oldest first. */
-  ended(): Omit<PayloadNode, 'scope'>[] {
+  ended(): PayloadSnapshot[] {
     const slots = Math.min(this.#ends, remembered);
     const first = this.#ends - slots;
-    return Array.from({ length: slots }, (_, i) => snapshot(this.#ended[(first + i) % remembered]!));
+    return Array.from({ length: slots }, (_, i) => snapshot(this.#ended[(first + i) % remembered]!, false));
   }
 
   #outcome(
@@ -275,14 +276,28 @@ export function stoppedBy(node: PayloadNode, error: unknown): boolean {
   return isCancellation(error) || (node.state === 'stopping' && isAbortError(error));
 }
 
-function snapshot({ scope: _scope, ...node }: PayloadNode): Omit<PayloadNode, 'scope'> {
-  return node;
+/** A node, not yet under any supervisor's watch. */
+export function createNode(spec: NodeSpec, parent: PayloadNode | undefined): PayloadNode {
+  return {
+    id: spec.id ?? nextPayloadId(),
+    name: spec.name,
+    flavour: spec.flavour,
+    kind: spec.kind,
+    state: 'running',
+    startedAt: Date.now(),
+    restarts: 0,
+    service: spec.service ?? false,
+    shutdownTimeout: spec.shutdownTimeout,
+    scope: undefined,
+    parent,
+    executes: undefined,
+  };
 }
 
-function info(node: PayloadInfo): PayloadInfo {
+export function info(node: PayloadInfo): PayloadInfo {
   return { id: node.id, name: node.name, flavour: node.flavour };
 }
 
-function describeReason(reason: unknown): string {
+export function describeReason(reason: unknown): string {
   return reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
 }
