@@ -12,6 +12,7 @@ import { repo } from './support.js';
 
 const documents = [
   'docs/concurrency.md',
+  'docs/supervision.md',
   'packages/kernel/README.md',
   'packages/flavour-asyncio/README.md',
   'packages/flavour-trio/README.md',
