@@ -6,8 +6,9 @@
 import * as asyncio from './asyncio.mjs';
 import * as trio from './trio.mjs';
 import * as threading from './threading.mjs';
+import * as supervision from './supervision.mjs';
 
-const areas = [asyncio, trio, threading];
+const areas = [asyncio, trio, threading, supervision];
 
 export const figures = areas.flatMap((area) => area.figures);
 
