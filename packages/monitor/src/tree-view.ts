@@ -1,0 +1,91 @@
+/**
+ * The tree as the monitor shows it: the kernel's snapshot (`runner.tree()`), walked without
+ * assuming its depth, so that nested supervisors (nodes with `children`) show as they nest,
+ * with what the monitor learned about each payload added: its last error and when it ended.
+ */
+import type { ErrorNote, PayloadNote } from './collector.js';
+
+/** A node of the kernel's snapshot as far as the monitor reads it. */
+export interface NodeLike {
+  readonly id?: number;
+  readonly name?: string;
+  readonly flavour?: string;
+  readonly state?: string;
+  readonly children?: readonly NodeLike[];
+  readonly payloads?: readonly NodeLike[];
+  readonly [key: string]: unknown;
+}
+
+/** The kernel's snapshot as far as the monitor reads it: flavour branches today, `children` once supervisors nest. */
+export interface TreeLike {
+  readonly state: string;
+  readonly flavours?: readonly NodeLike[];
+  readonly children?: readonly NodeLike[];
+  readonly ended?: readonly NodeLike[];
+}
+
+/** A payload node of the monitor's tree: the kernel's fields and the monitor's notes. */
+export type MonitorNode = NodeLike & {
+  readonly lastError?: ErrorNote;
+  readonly endedAt?: number;
+  readonly children?: readonly MonitorNode[];
+  readonly payloads?: readonly MonitorNode[];
+};
+
+/** `/api/tree`: the snapshot, annotated, with health and readiness. */
+export interface MonitorTree {
+  readonly state: string;
+  /** When it was taken, in milliseconds since the epoch (ages on the page count from it). */
+  readonly now: number;
+  readonly health: { readonly ok: boolean; readonly status: string };
+  readonly ready: { readonly ok: boolean; readonly status: string };
+  readonly flavours?: readonly MonitorNode[];
+  readonly children?: readonly MonitorNode[];
+  readonly ended: readonly MonitorNode[];
+}
+
+const nested = ['children', 'payloads'] as const;
+
+/** Call `visit` for every node with a payload id under the tree's roots (not the ended ones). */
+export function walkTree(tree: TreeLike, visit: (node: NodeLike & { flavour: string; state: string }) => void): void {
+  const walk = (nodes: readonly NodeLike[] | undefined): void => {
+    if (!nodes) return;
+    for (const node of nodes) {
+      if (typeof node.id === 'number' && typeof node.flavour === 'string' && typeof node.state === 'string') {
+        visit(node as NodeLike & { flavour: string; state: string });
+      }
+      for (const key of nested) walk(node[key]);
+    }
+  };
+  walk(tree.flavours);
+  walk(tree.children);
+}
+
+/** The snapshot with every payload's notes added, at any depth. */
+export function annotate(
+  tree: TreeLike,
+  note: (id: number) => PayloadNote | undefined,
+  status: Pick<MonitorTree, 'health' | 'ready'>,
+): MonitorTree {
+  const copy = (node: NodeLike): MonitorNode => {
+    const out: Record<string, unknown> = { ...node };
+    for (const key of nested) {
+      const list = node[key];
+      if (Array.isArray(list)) out[key] = list.map(copy);
+    }
+    if (typeof node.id === 'number') {
+      const known = note(node.id);
+      if (known?.lastError) out.lastError = known.lastError;
+      if (known?.endedAt !== undefined) out.endedAt = known.endedAt;
+    }
+    return out as MonitorNode;
+  };
+  return {
+    state: tree.state,
+    now: Date.now(),
+    ...status,
+    ...(tree.flavours ? { flavours: tree.flavours.map(copy) } : {}),
+    ...(tree.children ? { children: tree.children.map(copy) } : {}),
+    ended: (tree.ended ?? []).map(copy),
+  };
+}
