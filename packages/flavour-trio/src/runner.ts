@@ -54,7 +54,10 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     // without harm to siblings, so no error boundary (scoped()) is needed around it. The task's
     // promise tells all: its value, its error, the error of a finally block that failed while
     // halted, or Effection's 'halted' error when it was halted cleanly.
-    const task = this.#open().run(() => operation);
+    // Started in the payload's cancel scope, so that what the operation does (its timers, its
+    // executes) runs in the payload's async context and is known to be its work.
+    const scope = this.#open();
+    const task = this.#host.cancelScope(context).run(() => scope.run(() => operation), []);
     this.#tasks.set(context, task);
     // A task's promise is lazy: this is the one place that observes it.
     return task.then(
@@ -65,7 +68,8 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
       (error: unknown) => {
         this.#tasks.delete(context);
         const haltedHere = this.#closed !== undefined || this.#cancelled.has(context);
-        throw haltedHere && isHalt(error) ? cancelled(context, error) : error;
+        if (haltedHere && isHalt(error)) throw cancelled(context, error);
+        throw isStarlessYield(error) ? starlessYield(context, error) : error;
       },
     );
   }
@@ -75,7 +79,7 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     const task = this.#tasks.get(context);
     if (!task) return;
     this.#cancelled.add(context);
-    task.halt().then(undefined, (err: unknown) => this.#host.logger.error({ err }, `trio payload '${context.name}' failed to halt: ${String(err)}`));
+    task.halt().then(undefined, reportedByTask);
   }
 
   /**
@@ -101,15 +105,14 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     // Destroying a scope halts its tasks one after another, newest first: one payload whose
     // `finally` hangs would keep every older one from even starting its cleanup. Halt them all
     // at once, as trio cancels a whole cancel scope; destroying the scope then waits for them.
-    for (const task of this.#tasks.values()) {
-      task.halt().then(undefined, (err: unknown) => logger.error({ err }, `a trio payload failed to halt: ${String(err)}`));
-    }
+    for (const task of this.#tasks.values()) task.halt().then(undefined, reportedByTask);
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, limit, 'timeout')));
     const destroyed = destroy().then(
       () => 'destroyed' as const,
       (err: unknown) => {
-        logger.error({ err }, `the trio scope failed to close: ${String(err)}`);
+        // The error of a payload whose finally failed: its run() reports it as its outcome.
+        logger.debug({ err }, `the trio scope closed with an error its payload reports: ${String(err)}`);
         return 'destroyed' as const;
       },
     );
@@ -134,6 +137,29 @@ function toOperation(payload: TrioPayload, args: readonly unknown[], context: Ru
     `trio payload '${context.name}' returned ${describe(operation)} instead of an Effection operation: trio ` +
       'payloads are generator functions (function*) or functions that return an operation. ' +
       'Did you mean the asyncio flavour?',
+  );
+}
+
+/**
+ * A halt that fails rejects with the error of the `finally` block that failed; the task's own
+ * promise rejects with that error too, and `run()` reports it as the payload's outcome, so the
+ * halt's rejection needs no report of its own.
+ */
+function reportedByTask(): void {}
+
+/**
+ * Effection's error for an operation that yielded something that is not an effect: `yield op`
+ * instead of `yield* op`, which hands Effection the operation itself.
+ */
+function isStarlessYield(error: unknown): boolean {
+  return error instanceof TypeError && /\benter is not a function\b/.test(error.message);
+}
+
+function starlessYield(context: RunContext, error: unknown): TypeError {
+  return new TypeError(
+    `trio payload '${context.name}' used 'yield' where it needs 'yield*': an Effection operation is ` +
+      "run with yield* (for example 'yield* sleep(100)'); a plain yield hands Effection the operation itself",
+    { cause: error },
   );
 }
 
