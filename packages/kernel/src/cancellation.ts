@@ -5,6 +5,7 @@
  * times more than running a trivial payload.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PayloadNode } from './supervisor.js';
 
 const storage = new AsyncLocalStorage<CancelScope>();
 
@@ -18,6 +19,11 @@ const storage = new AsyncLocalStorage<CancelScope>();
  * scope.cancel(new Error('stop')); // the sleep rejects with an AbortError
  */
 export class CancelScope {
+  /**
+   * @internal The kernel's node of the payload this scope belongs to: what runs in the scope
+   * (after any number of awaits, timers and emitters) is that payload's work.
+   */
+  owner: PayloadNode | undefined = undefined;
   #controller: AbortController | undefined;
   #cancelled = false;
   #reason: unknown;
@@ -47,6 +53,14 @@ export class CancelScope {
   run<R>(fn: (...args: any[]) => R, args: readonly unknown[]): R {
     return storage.run(this, fn, ...args);
   }
+}
+
+/**
+ * @internal The node of the payload whose code runs now, found through async context: what an
+ * error that escapes into the process's handlers, or an `execute()`, belongs to.
+ */
+export function currentPayloadNode(): PayloadNode | undefined {
+  return storage.getStore()?.owner;
 }
 
 /**

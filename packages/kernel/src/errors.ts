@@ -52,6 +52,24 @@ export class PayloadFailure extends Error {
 }
 
 /**
+ * The reason `accept()` rejects when an error escaped outside any payload: an uncaught
+ * exception or an unhandled rejection, while the runner accepted, in code that no payload
+ * started (the application's own). `cause` is the error; `origin` says which of the two it was.
+ *
+ * @example
+ * await runner.accept().catch((err) => err.name === 'UncaughtFailure' && err.cause);
+ */
+export class UncaughtFailure extends Error {
+  override readonly name = 'UncaughtFailure';
+  constructor(
+    readonly origin: string,
+    cause: unknown,
+  ) {
+    super(`an error escaped outside any payload (${origin}), so the runtime stopped: ${causeMessage(cause)}`, { cause });
+  }
+}
+
+/**
  * A restarted payload needed more restarts within the intensity period than its policy
  * allows, so it is escalated as fatal. `cause` is its last error (absent when it ended cleanly
  * under `restart: 'always'`).
@@ -105,9 +123,32 @@ export class PayloadCancelled extends Error {
     super(`${describe(payload)} was cancelled because the runtime is shutting down`, { cause });
   }
 }
+/**
+ * A payload was cancelled because the runtime stopped, but did not stop within its shutdown
+ * timeout (or the grace period), so the runtime gave up on it: an `execute()` of it rejects with
+ * this, since its own promise may never settle. Like {@link PayloadCancelled}, it is a
+ * cancellation, not a failure.
+ *
+ * @example
+ * await runner.execute(ignoresItsSignal, { flavour: asyncio }).catch((err) => err.name); // 'PayloadAbandoned'
+ */
+export class PayloadAbandoned extends Error {
+  override readonly name = 'PayloadAbandoned';
+  constructor(
+    readonly payload: PayloadInfo,
+    readonly timeout: number,
+  ) {
+    super(
+      `${describe(payload)} was abandoned: it was cancelled because the runtime is shutting down, ` +
+        `and did not stop within ${timeout} ms`,
+    );
+  }
+}
+
 // Marks cancellations across copies of the kernel, where `instanceof` does not work.
 const cancelledKey = Symbol.for('@cobald/kernel/cancelled');
 Object.defineProperty(PayloadCancelled.prototype, cancelledKey, { value: true });
+Object.defineProperty(PayloadAbandoned.prototype, cancelledKey, { value: true });
 
 /** Whether `error` reports a cancellation by the runtime rather than a failure. */
 export function isCancellation(error: unknown): error is PayloadCancelled {
@@ -139,6 +180,11 @@ export class RunnerStopping extends Error {
   constructor(method: 'adopt' | 'execute', payloadName: string) {
     super(`${method}() of payload '${payloadName}' was refused: the runner is shutting down`);
   }
+}
+
+/** Whether `error` is a {@link RunnerStopping}, from this copy of the kernel or another. */
+export function isRunnerStopping(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'RunnerStopping';
 }
 
 /** A second `accept()` while a runner of this process already accepts. */
@@ -203,11 +249,33 @@ export function packageOf(flavour: string): string {
 }
 
 function formatValue(value: unknown): string {
-  const text = inspect(value, { depth: 1, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 });
+  let text: string;
+  try {
+    text = inspect(value, { depth: 1, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 });
+  } catch {
+    // A proxy or a getter that throws can defeat even inspect().
+    text = `[${typeof value} that cannot be shown]`;
+  }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
+/**
+ * A line that says what a payload threw or rejected with, whatever it is: an error's name and
+ * message, or any other value shown safely (a null-prototype object, one whose `toString`
+ * throws, a revoked proxy…).
+ */
+export function describeValue(value: unknown): string {
+  if (value instanceof Error) {
+    try {
+      return `${value.name}: ${value.message}`;
+    } catch {
+      // An error whose name or message getter throws.
+    }
+  }
+  return formatValue(value);
+}
+
 function causeMessage(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  if (cause instanceof Error) return describeValue(cause);
   return `non-Error value thrown: ${formatValue(cause)}`;
 }

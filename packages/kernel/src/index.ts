@@ -39,6 +39,8 @@ export {
   OrphanedReturn,
   PayloadFailure,
   PayloadCancelled,
+  PayloadAbandoned,
+  UncaughtFailure,
   RunnerNotAccepting,
   RunnerStopping,
   AlreadyAccepting,

@@ -5,6 +5,7 @@
  */
 import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isCancellation } from './errors.js';
 import { cancelled, type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
+import { currentPayloadNode } from './cancellation.js';
 import { publishRuntime } from './instrumentation.js';
 import { warningLogger, type Logger } from './logger.js';
 import { loadedFlavour, request, serviceRequest, supervisorRequest, type PayloadRequest } from './payload-request.js';
@@ -15,17 +16,28 @@ import type { SupervisionOptions } from './supervision-options.js';
 import { nextPayloadId, stoppedBy } from './supervisor.js';
 import { isSupervisorSpec, type SupervisorSpec } from './supervisor-spec.js';
 import { runSupervisor, stopBound } from './supervision-tree.js';
+import { checkMilliseconds } from './supervision-options.js';
 import { buildTree, type PayloadSnapshot, type RuntimeTree } from './tree.js';
+import { trapUncaught, type UncaughtOrigin } from './uncaught.js';
 
 /** Options of a {@link ServiceRunner}. */
 export interface ServiceRunnerOptions {
   /**
    * Milliseconds that payloads get to stop once cancelled before they are abandoned (asyncio
-   * payloads that ignore their signal, trio `finally` blocks that hang). Default 3000.
+   * payloads that ignore their signal, trio `finally` blocks that hang). Default 3000;
+   * `Infinity` waits as long as they take.
    */
   readonly gracePeriod?: number;
   /** Shut down gracefully on SIGINT and SIGTERM while accepting. Default true; turn off when embedding. */
   readonly handleSignals?: boolean;
+  /**
+   * While accepting, handle uncaught exceptions and unhandled rejections: one that escaped a
+   * payload (a timer that throws, a promise nobody awaits, an emitter's `'error'` with no
+   * listener) is that payload's failure, as if it had thrown; one from code outside every payload
+   * stops the runner, and `accept()` rejects with an `UncaughtFailure`. Default true; turn off
+   * when embedding in an application that handles them itself.
+   */
+  readonly handleUncaught?: boolean;
   /** Where the runner reports what it does; pino's shape. Default: warnings and errors as process warnings. */
   readonly logger?: Logger;
   /** Options per flavour name, handed to that flavour's runner, e.g. `{ threading: { maxWorkers: 4 } }`. */
@@ -50,7 +62,13 @@ export type SupervisorAdoptOptions = SupervisionOptions & { readonly name?: stri
 
 type ResolvedOptions = Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
 
-const defaults: ResolvedOptions = { gracePeriod: 3000, handleSignals: true, logger: warningLogger, flavours: undefined };
+const defaults: ResolvedOptions = {
+  gracePeriod: 3000,
+  handleSignals: true,
+  handleUncaught: true,
+  logger: warningLogger,
+  flavours: undefined,
+};
 
 /**
  * The runtime: adopt background payloads, execute payloads for their result, run services.
@@ -67,8 +85,12 @@ const defaults: ResolvedOptions = { gracePeriod: 3000, handleSignals: true, logg
  * await runner.shutdown();
  * await accepting;
  */
-export class ServiceRunner implements Acceptor {
+export class ServiceRunner implements Acceptor, AsyncDisposable {
   #options: ResolvedOptions;
+  /** Whether a shutdown signal arrived during the current accept(). */
+  #signalled = false;
+  /** The latest accept(), for disposal to wait for. */
+  #accepting: Promise<void> | undefined;
   #queue: PayloadRequest[] = [];
   /** The newest payloads that ended in the last accept(), for tree() while idle. */
   #lastEnded: readonly PayloadSnapshot[] = [];
@@ -118,8 +140,12 @@ export class ServiceRunner implements Acceptor {
    * Run `payload` and return its result, or reject with its error. It never stops the runner.
    * Call it while the runner accepts; right after `accept()` it waits until the runner is ready.
    *
+   * Called inside a payload, the executed payload runs as that payload's work. An error that
+   * escapes it (a timer that throws) rejects this call, as if the payload had thrown it.
+   *
    * @throws RunnerNotAccepting before `accept()`; RunnerStopping while it shuts down;
-   *   PayloadCancelled when the runner stops under the payload.
+   *   PayloadCancelled when the runner stops under the payload; PayloadAbandoned when it did
+   *   not stop in time after that.
    *
    * @example
    * const sum = await runtime.execute((a: number, b: number) => a + b, { flavour: threading, args: [1, 2] });
@@ -164,7 +190,13 @@ export class ServiceRunner implements Acceptor {
    * @example
    * process.exitCode = await runtime.accept().then(() => 0, (err) => { console.error(err); return 1; });
    */
-  async accept(): Promise<void> {
+  accept(): Promise<void> {
+    const accepting = this.#accept();
+    this.#accepting = accepting;
+    return accepting;
+  }
+
+  async #accept(): Promise<void> {
     if (this.#session) throw new AlreadyAccepting(true);
     if (claimAcceptor(this)) throw new AlreadyAccepting(false);
     const session = new Session({
@@ -173,7 +205,9 @@ export class ServiceRunner implements Acceptor {
       flavourOptions: this.#options.flavours ?? {},
     });
     this.#session = session;
+    this.#signalled = false;
     const untrap = this.#options.handleSignals ? trapShutdownSignals((signal) => this.#onSignal(signal)) : undefined;
+    const untrapUncaught = this.#options.handleUncaught ? trapUncaught((error, origin) => this.#onUncaught(error, origin)) : undefined;
     // Accepting is the daemon's main loop: like a listening server, it keeps the process alive
     // until the runner stops, even while every payload waits on nothing but a promise.
     const keepAlive = setInterval(() => {}, 1 << 30);
@@ -184,6 +218,7 @@ export class ServiceRunner implements Acceptor {
     } finally {
       clearInterval(keepAlive);
       untrap?.();
+      untrapUncaught?.();
       this.#session = undefined;
       releaseAcceptor(this);
       this.#lastEnded = session.supervisor.ended();
@@ -197,12 +232,39 @@ export class ServiceRunner implements Acceptor {
    * Stop gracefully: every payload is cancelled as its flavour allows, and `accept()`
    * resolves (or rejects, if a payload failed). Resolves once everything has stopped; calling
    * it again, concurrently, or while the runner is not accepting is harmless.
+   *
+   * Called from inside one of the runner's payloads, it resolves as soon as the stop has begun:
+   * the stop waits for that payload, so waiting for the stop there would wait for itself. The
+   * payload's own signal then aborts; it should return.
+   *
+   * @example
+   * runtime.adopt(async () => {
+   *   await doTheJob();
+   *   await runtime.shutdown(); // the job is done: stop the daemon
+   * }, { flavour: asyncio });
    */
   async shutdown(): Promise<void> {
     const session = this.#session;
     if (!session) return;
     session.requestStop();
+    if (currentPayloadNode() !== undefined) return;
     await session.stopped;
+  }
+
+  /**
+   * Shut down and wait until `accept()` has settled, for `await using runner = new ServiceRunner()`.
+   * A failure that `accept()` rejects with is for whoever awaits `accept()`; disposing does not
+   * throw it.
+   *
+   * @example
+   * await using runner = new ServiceRunner({ handleSignals: false });
+   * const accepting = runner.accept();
+   * // … when the block ends, the runner stops and accept() has settled
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const accepting = this.#accepting;
+    await this.shutdown();
+    await accepting?.then(ignore, ignore);
   }
 
   /**
@@ -304,33 +366,57 @@ export class ServiceRunner implements Acceptor {
   #onSignal(signal: ShutdownSignal): void {
     const session = this.#session;
     if (!session) return;
-    if (session.stopping) {
+    // Only a second signal forces the exit: a first one during a stop that the runtime began
+    // itself (after a failure, or shutdown()) lets that stop finish.
+    if (this.#signalled) {
       this.#options.logger.error({ signal }, `${signal} during shutdown: forcing exit`);
       forceExit(signal);
+    }
+    this.#signalled = true;
+    if (session.stopping) {
+      this.#options.logger.info({ signal }, `${signal}: already shutting down gracefully; another signal forces the exit`);
+      return;
     }
     this.#options.logger.info({ signal }, `${signal}: shutting down gracefully`);
     session.requestStop();
   }
+
+  /** An error escaped every promise while accepting: blame the payload it came from, if any. */
+  #onUncaught(error: unknown, origin: UncaughtOrigin): void {
+    const session = this.#session;
+    if (!session) return;
+    const node = currentPayloadNode();
+    if (node) session.escape(node, error);
+    else session.supervisor.failUnowned(error, origin);
+  }
 }
+
+const ignore = (): void => {};
 
 function executeOn(session: Session, flavour: Flavour, item: PayloadRequest): Promise<unknown> {
   if (session.stopping) return Promise.reject(new RunnerStopping('execute', item.name));
   const { supervisor } = session;
   const node = supervisor.add({ id: item.id, name: item.name, flavour: flavour.name, kind: 'execute' });
-  return session.runPayload(flavour, item.payload, item.args, node).then(
-    (value) => {
-      supervisor.remove(node, 'done');
-      return value;
-    },
-    (error: unknown) => {
-      if (!stoppedBy(node, error)) {
-        supervisor.remove(node, 'failed');
-        throw error;
-      }
-      supervisor.remove(node, 'cancelled');
-      throw isCancellation(error) ? error : cancelled(node, error);
-    },
-  );
+  // The caller's promise is settled by the run, or earlier by the supervisor: when an error
+  // escapes the run, or the run is abandoned on shutdown. Whatever comes second is ignored.
+  return new Promise((resolve, reject) => {
+    node.reject = reject;
+    session.runPayload(flavour, item.payload, item.args, node).then(
+      (value) => {
+        supervisor.remove(node, node.escaped ? 'failed' : 'done');
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (node.escaped || !stoppedBy(node, error)) {
+          supervisor.remove(node, 'failed');
+          reject(error);
+          return;
+        }
+        supervisor.remove(node, 'cancelled');
+        reject(isCancellation(error) ? error : cancelled(node, error));
+      },
+    );
+  });
 }
 
 function launch(session: Session, item: PayloadRequest): void {
@@ -362,6 +448,7 @@ function withOptions(base: ResolvedOptions, options: ServiceRunnerOptions): Reso
   return {
     gracePeriod: options.gracePeriod ?? base.gracePeriod,
     handleSignals: options.handleSignals ?? base.handleSignals,
+    handleUncaught: options.handleUncaught ?? base.handleUncaught,
     logger: options.logger ?? base.logger,
     flavours: options.flavours ?? base.flavours,
   };
@@ -369,12 +456,10 @@ function withOptions(base: ResolvedOptions, options: ServiceRunnerOptions): Reso
 
 function checkOptions(options: ServiceRunnerOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('ServiceRunner options must be an object');
-  const { gracePeriod, handleSignals, logger, flavours } = options;
-  if (gracePeriod !== undefined && !(typeof gracePeriod === 'number' && gracePeriod >= 0 && Number.isFinite(gracePeriod))) {
-    throw new TypeError(`'gracePeriod' must be a finite number of milliseconds >= 0, got ${String(gracePeriod)}`);
-  }
-  if (handleSignals !== undefined && typeof handleSignals !== 'boolean') {
-    throw new TypeError(`'handleSignals' must be a boolean, got ${typeof handleSignals}`);
+  const { gracePeriod, handleSignals, handleUncaught, logger, flavours } = options;
+  if (gracePeriod !== undefined) checkMilliseconds('gracePeriod', gracePeriod, true);
+  for (const [key, value] of [['handleSignals', handleSignals], ['handleUncaught', handleUncaught]] as const) {
+    if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`'${key}' must be a boolean, got ${typeof value}`);
   }
   if (logger !== undefined) {
     for (const level of ['error', 'warn', 'info', 'debug'] as const) {

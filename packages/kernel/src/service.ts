@@ -7,7 +7,7 @@ import { isFlavour, type ServiceOptions } from './flavour.js';
 import { enrolService, type ServiceRecord } from './registry.js';
 import { restartPolicy } from './supervision-options.js';
 
-/** A class whose instances have a `run()` method. */
+/** A class whose instances have a `run()`: a method, or a field that holds a function. */
 export type ServiceClass = abstract new (...args: any[]) => { run(): unknown };
 
 const pending = new WeakMap<object, ServiceRecord>();
@@ -49,7 +49,7 @@ export function service(options: ServiceOptions) {
   }
   restartPolicy(options);
   return function decorate<C extends ServiceClass>(target: C, _context?: ClassDecoratorContext<C>): C {
-    if (typeof target !== 'function' || typeof target.prototype?.run !== 'function') {
+    if (typeof target !== 'function' || typeof target.prototype !== 'object') {
       throw new TypeError('@service() decorates a class that has a run() method');
     }
     if (typeof options.flavour !== 'string') options.flavour.checkServiceOptions?.(options, target);
@@ -59,6 +59,12 @@ export function service(options: ServiceOptions) {
     const Service = class extends Base {
       constructor(...args: any[]) {
         super(...args);
+        // Checked on the instance: `run = async () => {…}` is a class field, not on the prototype.
+        if (typeof (this as { run?: unknown }).run !== 'function') {
+          throw new TypeError(
+            `@service() class ${target.name || 'anonymous'} has no run(): give it a run() method, or a run field that holds a function`,
+          );
+        }
         enrolWhenBuilt(this, record);
       }
     };

@@ -3,7 +3,7 @@
  * and the request to stop. A new `accept()` gets a new session, so nothing of an earlier run
  * (a late outcome, an abandoned payload) can reach a later one.
  */
-import type { Flavour, FlavourHost, FlavourRunner, RunContext } from './flavour.js';
+import { cancelled, type Flavour, type FlavourHost, type FlavourRunner, type RunContext } from './flavour.js';
 import type { Logger } from './logger.js';
 import { CancelScope, stopReason } from './cancellation.js';
 import { payloadChannel, publishRuntime, tracePayload } from './instrumentation.js';
@@ -92,9 +92,35 @@ export class Session {
     return this.#stopping;
   }
 
+  /**
+   * Ask the session to stop. From now on nothing new starts: no restart, no payload whose
+   * flavour was still loading, no flavour runner.
+   */
   requestStop(): void {
     this.#stopping = true;
+    // Before stop() begins, so that a payload meeting a refusal already counts as stopping.
+    if (this.state !== 'starting') this.supervisor.stopping();
     this.#requestStop();
+  }
+
+  /**
+   * An error escaped a payload's run (see `Supervisor.escape`): the run is cancelled, and it gets
+   * its time to stop, as on shutdown; if it does not end by then, it is given up on and the
+   * failure goes on without it.
+   */
+  escape(node: PayloadNode, error: unknown): void {
+    if (!this.supervisor.escape(node, error)) return;
+    this.cancel(node);
+    const escaped = node.escaped!;
+    // An adopted payload whose failure was escalated is stopped with the rest, by stop().
+    if (escaped.reported && node.kind === 'adopt') return;
+    const timeout = node.shutdownTimeout ?? this.#config.gracePeriod;
+    if (timeout === Infinity) return;
+    const timer = setTimeout(() => {
+      if (node.escaped !== escaped) return;
+      this.supervisor.giveUp(node, timeout);
+    }, timeout);
+    timer.unref();
   }
 
   /**
@@ -115,6 +141,9 @@ export class Session {
   }
 
   #run(flavour: Flavour, payload: unknown, args: readonly unknown[], context: RunContext): Promise<unknown> {
+    // A payload whose flavour was still loading when the stop began never starts: the runners
+    // are closing, and a runner made now would outlive the session.
+    if (this.state === 'stopping') return Promise.reject(cancelled(context));
     let slot: RunnerSlot;
     try {
       slot = this.#slot(flavour);
@@ -142,7 +171,6 @@ export class Session {
     supervisor.stopping();
     const { logger, gracePeriod } = this.#config;
     const timeoutOf = (node: PayloadNode) => node.shutdownTimeout ?? gracePeriod;
-
     const cancel = (node: PayloadNode): boolean => this.cancel(node);
 
     // Services and supervisors stop one at a time, newest first: a supervisor stops its children
@@ -173,9 +201,9 @@ export class Session {
       if (group) group.push(node);
       else byTimeout.set(timeout, [node]);
     }
-    const timers = [...byTimeout].map(([timeout, nodes]) =>
-      setTimeout(() => nodes.forEach((node) => supervisor.abandon(node, timeout)), timeout),
-    );
+    const timers = [...byTimeout]
+      .filter(([timeout]) => timeout !== Infinity)
+      .map(([timeout, nodes]) => setTimeout(() => nodes.forEach((node) => supervisor.abandon(node, timeout)), timeout));
     // Every node settles or is abandoned by its timer; a runner whose close() hangs is not waited for longer.
     const longest = Math.max(gracePeriod, ...byTimeout.keys());
     await within(Promise.all([...closing, supervisor.whenEmpty()]), longest);
@@ -212,11 +240,15 @@ export class Session {
 function scopeOf(context: RunContext): CancelScope {
   const node = context as Partial<PayloadNode>;
   if (!('scope' in node)) return new CancelScope();
-  return (node.scope ??= new CancelScope());
+  if (node.scope) return node.scope;
+  const scope = (node.scope = new CancelScope());
+  scope.owner = node as PayloadNode;
+  return scope;
 }
 
-/** Wait for `promise` at most `ms` milliseconds. */
+/** Wait for `promise` at most `ms` milliseconds (`Infinity`: as long as it takes). */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  if (ms === Infinity) return promise;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
   try {

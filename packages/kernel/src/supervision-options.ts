@@ -30,7 +30,7 @@ export interface SupervisionOptions {
   /**
    * Milliseconds this payload gets to stop when the runtime shuts down, instead of the
    * runner's grace period; then it is abandoned (its flavour has already stopped it as well as
-   * it can: aborted, halted or terminated).
+   * it can: aborted, halted or terminated). `Infinity` waits as long as it takes.
    */
   readonly shutdownTimeout?: number;
 }
@@ -53,16 +53,17 @@ export function restartPolicy(options: SupervisionOptions): RestartPolicy | unde
   if (!modes.includes(restart)) {
     throw new TypeError(`'restart' must be one of ${modes.map((m) => `'${m}'`).join(', ')}, got ${String(restart)}`);
   }
-  if (shutdownTimeout !== undefined) milliseconds('shutdownTimeout', shutdownTimeout);
+  if (shutdownTimeout !== undefined) checkMilliseconds('shutdownTimeout', shutdownTimeout, true);
   if (intensity !== undefined) {
     if (typeof intensity !== 'object' || intensity === null) throw new TypeError("'intensity' must be { restarts, within }");
     count('intensity.restarts', intensity.restarts);
-    milliseconds('intensity.within', intensity.within);
+    // A period to count restarts in, not a timer: any length is fine, Infinity is "ever".
+    checkMilliseconds('intensity.within', intensity.within, true, false);
   }
   if (backoff !== undefined) {
     if (typeof backoff !== 'object' || backoff === null) throw new TypeError("'backoff' must be { initial?, factor?, max? }");
-    if (backoff.initial !== undefined) milliseconds('backoff.initial', backoff.initial);
-    if (backoff.max !== undefined) milliseconds('backoff.max', backoff.max);
+    if (backoff.initial !== undefined) checkMilliseconds('backoff.initial', backoff.initial, false);
+    if (backoff.max !== undefined) checkMilliseconds('backoff.max', backoff.max, false);
     if (backoff.factor !== undefined && !(typeof backoff.factor === 'number' && backoff.factor >= 1)) {
       throw new TypeError(`'backoff.factor' must be a number >= 1, got ${String(backoff.factor)}`);
     }
@@ -83,10 +84,24 @@ export function backoffDelay(policy: RestartPolicy, n: number): number {
   return Math.min(policy.max, policy.initial * policy.factor ** n);
 }
 
-function milliseconds(name: string, value: unknown): void {
-  if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
-    throw new TypeError(`'${name}' must be a finite number of milliseconds >= 0, got ${String(value)}`);
-  }
+/** The longest delay Node's timers take; a longer one fires after 1 ms instead. */
+export const maxTimerDelay = 2 ** 31 - 1;
+
+/**
+ * Check a duration in milliseconds: a number >= 0 that a timer can wait for (at most
+ * {@link maxTimerDelay}, about 24.8 days), or `Infinity` where `forever` allows waiting forever.
+ * `timer: false` for a period that no timer waits for. Throws a `TypeError` that says what fits.
+ */
+export function checkMilliseconds(name: string, value: unknown, forever: boolean, timer = true): void {
+  const ok =
+    typeof value === 'number' &&
+    value >= 0 &&
+    (value === Infinity ? forever : Number.isFinite(value) && (!timer || value <= maxTimerDelay));
+  if (ok) return;
+  const range = timer ? `from 0 to ${maxTimerDelay} (about 24.8 days)` : '>= 0';
+  throw new TypeError(
+    `'${name}' must be a number of milliseconds ${range}${forever ? ', or Infinity to wait forever' : ''}, got ${String(value)}`,
+  );
 }
 
 function count(name: string, value: unknown): void {

@@ -9,13 +9,13 @@
  * A child's node lives as long as this run; a restart runs it again under the same node.
  */
 import { CancelScope } from './cancellation.js';
-import { ChildFailure, OrphanedReturn, RestartIntensityExceeded } from './errors.js';
+import { ChildFailure, OrphanedReturn, RestartIntensityExceeded, describeValue } from './errors.js';
 import { cancelled, type Flavour } from './flavour.js';
 import { payloadChannel, restartChannel, tracePayload, type RestartEvent } from './instrumentation.js';
 import { loadFlavour } from './registry.js';
 import type { Session } from './session.js';
 import { backoffDelay } from './supervision-options.js';
-import { createNode, describeReason, info, stoppedBy, type EndState, type PayloadNode } from './supervisor.js';
+import { createNode, info, stoppedBy, type EndState, type PayloadNode } from './supervisor.js';
 import { isSupervisorSpec, type Child, type SupervisorSpec } from './supervisor-spec.js';
 import { showSubtree, type Subtree } from './tree.js';
 
@@ -192,7 +192,7 @@ class SupervisionTree implements Subtree {
       if (failed) {
         this.#session.config.logger.error(
           { err: reason, payload: info(node), supervisor: info(this.#node) },
-          `child '${node.name}' of supervisor '${this.#node.name}' failed while it was stopped: ${describeReason(reason)}`,
+          `child '${node.name}' of supervisor '${this.#node.name}' failed while it was stopped: ${describeValue(reason)}`,
         );
       }
       if (this.#closing) this.#end(slot, failed ? 'failed' : 'cancelled');
@@ -275,7 +275,7 @@ class SupervisionTree implements Subtree {
     this.#session.config.logger.warn(
       { payload: info(node), supervisor: info(this.#node), err: reason, restarts: node.restarts + 1, delay },
       `child '${node.name}' (${node.flavour}, #${node.id}) of supervisor '${this.#node.name}' ended` +
-        `${reason === undefined ? '' : ` with ${describeReason(reason)}`}; restart in ${delay} ms` +
+        `${reason === undefined ? '' : ` with ${describeValue(reason)}`}; restart in ${delay} ms` +
         (others > 0 ? ` with ${others} sibling${others === 1 ? '' : 's'} (${this.strategy})` : ''),
     );
     if (this.strategy === 'one-for-one') {

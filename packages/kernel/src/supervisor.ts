@@ -5,7 +5,18 @@
  * {@link PayloadFailure} that `accept()` rejects with, and the runner is told to stop. Later
  * ones are logged.
  */
-import { OrphanedReturn, PayloadFailure, RestartIntensityExceeded, isAbortError, isCancellation, type PayloadInfo } from './errors.js';
+import {
+  OrphanedReturn,
+  PayloadAbandoned,
+  PayloadFailure,
+  RestartIntensityExceeded,
+  UncaughtFailure,
+  describeValue,
+  isAbortError,
+  isCancellation,
+  isRunnerStopping,
+  type PayloadInfo,
+} from './errors.js';
 import type { RunContext, RunKind } from './flavour.js';
 import { restartChannel, type RestartEvent } from './instrumentation.js';
 import type { CancelScope } from './cancellation.js';
@@ -43,6 +54,18 @@ export interface PayloadNode extends RunContext {
   readonly parent: PayloadNode | undefined;
   /** Its executes that have not settled yet, made on the first one. */
   executes: Set<PayloadNode> | undefined;
+  /**
+   * An error that escaped its current run (into the process's handlers), waiting for that run
+   * to end: the run's own outcome then counts as this failure. `reported` when it was already
+   * escalated, because no restart policy could apply.
+   */
+  escaped: { readonly error: unknown; readonly reported: boolean } | undefined;
+  /** Its restart policy, while it is supervised with one. */
+  policy: RestartPolicy | undefined;
+  /** Starts it again, while it is supervised with a restart policy. */
+  start: (() => Promise<unknown>) | undefined;
+  /** For an `execute()`: rejects its caller's promise (an escaped error, or abandonment). */
+  reject: ((error: unknown) => void) | undefined;
 }
 
 /** What a node is made from. */
@@ -71,21 +94,21 @@ export class Supervisor {
   readonly #restarts = new Map<number, Restarts>();
   readonly #waiters = new Map<number, () => void>();
   readonly #logger: Logger;
-  readonly #escalate: (failure: PayloadFailure) => void;
-  #failure: PayloadFailure | undefined;
+  readonly #escalate: (failure: PayloadFailure | UncaughtFailure) => void;
+  #failure: PayloadFailure | UncaughtFailure | undefined;
   #drained: (() => void) | undefined;
   #stopping = false;
   /** The newest ended payloads, a ring: slot `#ends % remembered` is the next to write. */
   readonly #ended: (PayloadNode | undefined)[] = new Array<PayloadNode | undefined>(remembered);
   #ends = 0;
 
-  constructor(logger: Logger, escalate: (failure: PayloadFailure) => void) {
+  constructor(logger: Logger, escalate: (failure: PayloadFailure | UncaughtFailure) => void) {
     this.#logger = logger;
     this.#escalate = escalate;
   }
 
-  /** The first failure of an adopted payload, if any. */
-  get failure(): PayloadFailure | undefined {
+  /** The first failure: of an adopted payload, or an error that escaped outside any payload. */
+  get failure(): PayloadFailure | UncaughtFailure | undefined {
     return this.#failure;
   }
 
@@ -101,6 +124,8 @@ export class Supervisor {
    * else escalates, unless `policy` restarts it.
    */
   supervise(node: PayloadNode, start: () => Promise<unknown>, policy?: RestartPolicy): void {
+    node.policy = policy;
+    node.start = start;
     this.watch(node, start(), start, policy);
   }
 
@@ -109,18 +134,56 @@ export class Supervisor {
    * supervising it, and it needs no closure to start it again.
    */
   watch(node: PayloadNode, outcome: Promise<unknown>, start?: () => Promise<unknown>, policy?: RestartPolicy): void {
+    // The run this outcome is of: a later one, after a restart, must not take it for its own.
+    const run = node.restarts;
     outcome.then(
       (value) => {
-        if (!this.#live.has(node.id)) return;
-        if (value === undefined) this.#outcome(node, start, policy, false, undefined);
+        if (!this.#live.has(node.id) || node.restarts !== run) return;
+        if (node.escaped) this.#escapedOutcome(node, start, policy);
+        else if (value === undefined) this.#outcome(node, start, policy, false, undefined);
         else this.#outcome(node, start, policy, true, new OrphanedReturn(info(node), value));
       },
       (error: unknown) => {
-        if (!this.#live.has(node.id)) return;
-        if (stoppedBy(node, error)) this.remove(node, 'cancelled');
+        if (!this.#live.has(node.id) || node.restarts !== run) return;
+        if (node.escaped) this.#escapedOutcome(node, start, policy);
+        else if (stoppedBy(node, error)) this.remove(node, 'cancelled');
         else this.#outcome(node, start, policy, true, error);
       },
     );
+  }
+
+  /**
+   * An error escaped the payload's own promise: a timer or an emitter threw, or a promise was
+   * rejected with nobody to observe it, in the payload's async context. That is the payload's
+   * failure, as if it had thrown. The caller of an `execute()` gets it at once. An adopted
+   * payload without a restart policy escalates at once; with one, the run is stopped first (by
+   * `cancel`) and its end counts as this failure. Returns whether the run must be cancelled.
+   */
+  escape(node: PayloadNode, error: unknown): boolean {
+    if (!this.#live.has(node.id)) {
+      // The payload had ended: what it left behind failed.
+      if (node.kind === 'execute') {
+        this.#logger.error(
+          { err: error, payload: info(node) },
+          `an error escaped payload '${node.name}' (${node.flavour}, #${node.id}) after its execute() had ended: ${describeValue(error)}`,
+        );
+      } else this.fail(node, error);
+      return false;
+    }
+    if (node.escaped) {
+      this.#logger.error({ err: error, payload: info(node) }, `another error escaped payload '${node.name}' while it stops: ${describeValue(error)}`);
+      return false;
+    }
+    if (node.state === 'restarting') {
+      // Its last run left something behind that failed while it waits to run again.
+      this.fail(node, error);
+      return false;
+    }
+    const restartable = node.kind === 'adopt' && node.state === 'running' && node.policy !== undefined && !this.#stopping;
+    node.escaped = { error, reported: !restartable };
+    if (node.reject) node.reject(error);
+    else if (!restartable) this.fail(node, error);
+    return true;
   }
 
   /** Take a node out of supervision, as ended in `state`; false if it was no longer there (abandoned). */
@@ -129,6 +192,7 @@ export class Supervisor {
     node.state = state;
     node.scope = undefined;
     this.recordEnd(node);
+    node.escaped = undefined;
     const restarts = this.#restarts.get(node.id);
     if (restarts) {
       clearTimeout(restarts.timer);
@@ -148,7 +212,10 @@ export class Supervisor {
     this.#ended[this.#ends++ % remembered] = node;
   }
 
-  /** Record a failure: the first escalates, later ones are logged. */
+  /**
+   * Record a failure: the first is logged at once and escalates (the runner stops), later ones
+   * are logged.
+   */
   fail(node: PayloadInfo, error: unknown): void {
     const failure = new PayloadFailure(info(node), error);
     if (this.#failure) {
@@ -156,11 +223,25 @@ export class Supervisor {
       return;
     }
     this.#failure = failure;
+    this.#logger.error({ err: failure, payload: info(node) }, failure.message);
     this.#escalate(failure);
   }
 
-  /** Begin stopping: no more restarts, and payloads waiting to restart are done. */
+  /** An error escaped outside any payload: the application's own code failed, so the runner stops. */
+  failUnowned(error: unknown, origin: string): void {
+    const failure = new UncaughtFailure(origin, error);
+    if (this.#failure) {
+      this.#logger.error({ err: failure }, `${failure.message} (while stopping after an earlier failure)`);
+      return;
+    }
+    this.#failure = failure;
+    this.#logger.error({ err: failure }, failure.message);
+    this.#escalate(failure);
+  }
+
+  /** Begin stopping: no more restarts, and payloads waiting to restart are done. Idempotent. */
   stopping(): void {
+    if (this.#stopping) return;
     this.#stopping = true;
     for (const node of [...this.#live.values()]) {
       if (node.state === 'restarting') this.remove(node, 'cancelled');
@@ -200,6 +281,7 @@ export class Supervisor {
   /** Give up on a payload that did not stop in time: it is forgotten and logged. */
   abandon(node: PayloadNode, timeout: number): void {
     if (!this.remove(node, 'abandoned')) return;
+    node.reject?.(new PayloadAbandoned(info(node), timeout));
     this.#logger.warn(
       { payload: info(node), timeout },
       `payload '${node.name}' (${node.flavour}, #${node.id}) did not stop within ${timeout} ms and was abandoned`,
@@ -218,6 +300,27 @@ export class Supervisor {
     const slots = Math.min(this.#ends, remembered);
     const first = this.#ends - slots;
     return Array.from({ length: slots }, (_, i) => snapshot(this.#ended[(first + i) % remembered]!, false));
+  }
+
+  /**
+   * The run of a payload whose error escaped did not stop within `timeout`: the failure goes on
+   * without it (a restart, or the node fails), and its late outcome is ignored.
+   */
+  giveUp(node: PayloadNode, timeout: number): void {
+    if (!this.#live.has(node.id) || !node.escaped) return;
+    this.#logger.warn(
+      { payload: info(node), timeout },
+      `payload '${node.name}' (${node.flavour}, #${node.id}) did not stop within ${timeout} ms after an error escaped it, and was abandoned`,
+    );
+    this.#escapedOutcome(node, node.start, node.policy);
+  }
+
+  /** The run of a payload whose error escaped has ended: that error is its outcome. */
+  #escapedOutcome(node: PayloadNode, start: (() => Promise<unknown>) | undefined, policy: RestartPolicy | undefined): void {
+    const { error, reported } = node.escaped!;
+    node.escaped = undefined;
+    if (reported) this.remove(node, 'failed');
+    else this.#outcome(node, start, policy, true, error);
   }
 
   #outcome(
@@ -252,7 +355,7 @@ export class Supervisor {
     node.state = 'restarting';
     this.#logger.warn(
       { payload: info(node), err: reason, restarts: node.restarts, delay },
-      `payload '${node.name}' (${node.flavour}, #${node.id}) ended${reason === undefined ? '' : ` with ${describeReason(reason)}`}; restart ${node.restarts} in ${delay} ms`,
+      `payload '${node.name}' (${node.flavour}, #${node.id}) ended${reason === undefined ? '' : ` with ${describeValue(reason)}`}; restart ${node.restarts} in ${delay} ms`,
     );
     if (restartChannel.hasSubscribers) {
       const event: RestartEvent = { id: node.id, name: node.name, flavour: node.flavour, restarts: node.restarts, delay, reason };
@@ -269,11 +372,12 @@ export class Supervisor {
 }
 
 /**
- * Whether `error` ends `node` as a cancellation: a `PayloadCancelled`, or an `AbortError` from
- * a payload the runtime had asked to stop (its signal doing its work).
+ * Whether `error` ends `node` as a cancellation: a `PayloadCancelled`, or, from a payload the
+ * runtime had asked to stop, an `AbortError` (its signal doing its work) or a `RunnerStopping`
+ * (an `adopt()` or `execute()` it called was refused because the runner stops).
  */
 export function stoppedBy(node: PayloadNode, error: unknown): boolean {
-  return isCancellation(error) || (node.state === 'stopping' && isAbortError(error));
+  return isCancellation(error) || (node.state === 'stopping' && (isAbortError(error) || isRunnerStopping(error)));
 }
 
 /** A node, not yet under any supervisor's watch. */
@@ -291,6 +395,10 @@ export function createNode(spec: NodeSpec, parent: PayloadNode | undefined): Pay
     scope: undefined,
     parent,
     executes: undefined,
+    escaped: undefined,
+    policy: undefined,
+    start: undefined,
+    reject: undefined,
   };
 }
 
@@ -298,6 +406,3 @@ export function info(node: PayloadInfo): PayloadInfo {
   return { id: node.id, name: node.name, flavour: node.flavour };
 }
 
-export function describeReason(reason: unknown): string {
-  return reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-}

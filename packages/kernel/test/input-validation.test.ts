@@ -47,7 +47,7 @@ describe('bad input gets a clear, early error', () => {
     const { runner } = testRunner();
     expect(() => runner.adopt(() => undefined, { flavour: inline, args: 'x' as never })).toThrow(/'args' must be an array/);
     expect(() => runner.adopt(() => undefined, { flavour: inline, name: 3 as never })).toThrow(/'name' must be a string/);
-    expect(() => new ServiceRunner({ gracePeriod: -1 })).toThrow(/'gracePeriod' must be a finite number/);
+    expect(() => new ServiceRunner({ gracePeriod: -1 })).toThrow(/'gracePeriod' must be a number of milliseconds from 0 to 2147483647/);
     expect(() => new ServiceRunner({ handleSignals: 'yes' as never })).toThrow(/'handleSignals' must be a boolean/);
     expect(() => new ServiceRunner({ logger: {} as never })).toThrow(/'logger' must have a 'error' method/);
   });

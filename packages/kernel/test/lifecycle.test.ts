@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { AlreadyAccepting } from '@cobald/kernel';
 import { deferred, inlineFlavour } from './support/inline-flavour.js';
 import { testRunner } from './support/runner.js';
+import { nodeOfLine, runScript } from './support/subprocess.js';
 import { until } from '../../test-support/src/index.js';
 
 const inline = inlineFlavour();
@@ -120,5 +121,13 @@ describe('accept and shutdown', () => {
     await accepting;
     // jest's own timers come and go; ours (the 10 s grace timer, accept()'s keep-alive) would stay.
     await until(() => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length <= before, 1000);
+  });
+
+  it('await using a runner (Node 24+): leaving the block stops it and waits until accept() settled; a failure stays with accept()', async () => {
+    const result = await runScript(new URL('./fixtures/await-using.mjs', import.meta.url), [], { node: nodeOfLine(24) });
+    expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+    expect(result.stdout).toBe(
+      ['leaving the block', 'payload stopped', 'accept resolved', 'after the block', 'accept rejected: PayloadFailure', 'disposed without throwing', ''].join('\n'),
+    );
   });
 });

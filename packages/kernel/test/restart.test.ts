@@ -137,7 +137,7 @@ describe('restart policies', () => {
     expect(() => adopt({ restart: 'sometimes' })).toThrow(/'restart' must be one of 'never', 'on-failure', 'always'/);
     expect(() => adopt({ restart: 'always', intensity: { restarts: -1, within: 1 } })).toThrow(/'intensity.restarts' must be a whole number/);
     expect(() => adopt({ backoff: { factor: 0.5 } })).toThrow(/'backoff.factor' must be a number >= 1/);
-    expect(() => adopt({ shutdownTimeout: 'soon' })).toThrow(/'shutdownTimeout' must be a finite number/);
+    expect(() => adopt({ shutdownTimeout: 'soon' })).toThrow(/'shutdownTimeout' must be a number of milliseconds from 0 to 2147483647/);
     expect(() => service({ flavour: inline, restart: 'sometimes' as never })).toThrow(/'restart' must be one of/);
   });
 });

@@ -129,8 +129,10 @@ describe('@service', () => {
     expect(runs).toBe(0);
   });
 
-  it('refuses a class without run() and options without a flavour', () => {
-    expect(() => service({ flavour: inline })(class {} as never)).toThrow(/class that has a run\(\) method/);
+  it('refuses what is no class, an instance without run(), and options without a flavour', () => {
+    expect(() => service({ flavour: inline })((() => {}) as never)).toThrow(/class that has a run\(\) method/);
+    const Runless = service({ flavour: inline })(class {} as never) as new () => object;
+    expect(() => new Runless()).toThrow(/has no run\(\)/);
     expect(() => service({} as never)).toThrow(/needs a 'flavour'/);
     expect(() => service(undefined as never)).toThrow(TypeError);
   });

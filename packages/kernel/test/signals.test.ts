@@ -20,6 +20,21 @@ describe('shutdown signals', () => {
     expect(result.code).toBe(128 + 15);
   });
 
+  it('a first signal during a stop that a failure began lets that stop finish; only a second one forces the exit', async () => {
+    const once = await runScript(fixture('signal-during-failure-stop.mjs'));
+    expect(once).toMatchObject({ code: 0, signal: null });
+    expect(once.stdout).toBe(
+      "error: payload 'fails' (slow, #2) failed, so the runtime stopped: Error: the root failure\n" +
+        'info: SIGTERM: already shutting down gracefully; another signal forces the exit\n' +
+        'cleanup finished\n' +
+        "accept rejected: payload 'fails' (slow, #2) failed, so the runtime stopped: Error: the root failure\n",
+    );
+    const twice = await runScript(fixture('signal-during-failure-stop.mjs'), ['twice']);
+    expect(twice.code).toBe(128 + 15);
+    expect(twice.stdout).toContain('error: SIGTERM during shutdown: forcing exit\n');
+    expect(twice.stdout).not.toContain('cleanup finished');
+  });
+
   it('installs handlers while accepting, and none when handleSignals is false', async () => {
     const inline = inlineFlavour();
     for (const handleSignals of [true, false]) {

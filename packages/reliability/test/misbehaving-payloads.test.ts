@@ -17,7 +17,7 @@ import {
 import { asyncio } from '@cobald/flavour-asyncio';
 import { trio } from '@cobald/flavour-trio';
 import { threading } from '@cobald/flavour-threading';
-import { sleep as effectionSleep, suspend } from 'effection';
+import { call as callOperation, sleep as effectionSleep, suspend } from 'effection';
 import { kits, recordingRunner, runtimeResources, settledResources, sleep, unexpected, type FlavourKit } from './support.js';
 
 let before: Record<string, number>;
@@ -165,31 +165,46 @@ describe('payloads that misbehave in their own flavour', () => {
     expect((failure.cause as Error).message).toMatch(/^the result of threading payload 'givesSymbol' cannot be sent back/);
   });
 
-  it('asyncio and trio: adopting while being cancelled is refused with RunnerStopping, which fails the payload', async () => {
+  it('asyncio and trio: adopt() and execute() while being cancelled are refused with RunnerStopping, which stops the payload as cancelled, not failed', async () => {
     for (const flavour of ['asyncio', 'trio'] as const) {
-      const { runner } = recordingRunner();
-      if (flavour === 'asyncio') {
-        runner.adopt(async function adoptsWhenStopped() {
-          const signal = currentSignal();
-          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-          runner.adopt(async () => {}, { flavour: asyncio, name: 'tooLate' });
-        }, { flavour: asyncio });
-      } else {
-        runner.adopt(function* adoptsWhenStopped() {
+      for (const call of ['adopt', 'execute'] as const) {
+        const { runner, logged } = recordingRunner();
+        const refused: unknown[] = [];
+        const tooLate = () => {
           try {
-            yield* suspend();
-          } finally {
-            runner.adopt(function* () {}, { flavour: trio, name: 'tooLate' });
+            if (call === 'adopt') runner.adopt(async () => {}, { flavour: asyncio, name: 'tooLate' });
+            else return runner.execute(async () => {}, { flavour: asyncio, name: 'tooLate' }).catch((err: unknown) => (refused.push(err), Promise.reject(err)));
+          } catch (err) {
+            refused.push(err);
+            throw err;
           }
-        }, { flavour: trio });
+        };
+        if (flavour === 'asyncio') {
+          runner.adopt(async function poller() {
+            const signal = currentSignal();
+            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+            await tooLate();
+          }, { flavour: asyncio });
+        } else {
+          runner.adopt(function* poller() {
+            try {
+              yield* suspend();
+            } finally {
+              yield* callOperation(async () => {
+                await tooLate();
+              });
+            }
+          }, { flavour: trio });
+        }
+        const accepting = runner.accept();
+        await runner.whenRunning();
+        await runner.shutdown();
+        await expect(accepting).resolves.toBeUndefined();
+        expect(refused).toHaveLength(1);
+        expect(refused[0]).toBeInstanceOf(RunnerStopping);
+        expect((refused[0] as Error).message).toBe(`${call}() of payload 'tooLate' was refused: the runner is shutting down`);
+        expect(logged.filter((entry) => entry.level === 'error')).toEqual([]);
       }
-      const accepting = runner.accept().then(unexpected, (err: unknown) => err as PayloadFailure);
-      await runner.whenRunning();
-      await runner.shutdown();
-      const failure = await accepting;
-      expect(failure.payload.name).toBe('adoptsWhenStopped');
-      expect(failure.cause).toBeInstanceOf(RunnerStopping);
-      expect((failure.cause as Error).message).toBe("adopt() of payload 'tooLate' was refused: the runner is shutting down");
     }
   });
 

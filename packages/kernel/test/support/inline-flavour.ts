@@ -23,9 +23,18 @@ export interface InlineFlavourOptions {
    * that payload, or (`'deaf'`) does nothing else.
    */
   cancellable?: boolean | 'deaf';
+  /** Run each payload in its kernel-owned cancel scope, as asyncio does, so that currentSignal() works. */
+  scoped?: boolean;
 }
 
-export function inlineFlavour({ name = 'inline', startDelay = 0, events = [], cancelOnClose = true, cancellable = false }: InlineFlavourOptions = {}) {
+export function inlineFlavour({
+  name = 'inline',
+  startDelay = 0,
+  events = [],
+  cancelOnClose = true,
+  cancellable = false,
+  scoped = false,
+}: InlineFlavourOptions = {}) {
   return defineFlavour<InlineTypes>({
     name,
     version: '0.0.0',
@@ -33,7 +42,7 @@ export function inlineFlavour({ name = 'inline', startDelay = 0, events = [], ca
     validate(payload) {
       if (typeof payload !== 'function') throw new TypeError(`an ${name} payload is a function`);
     },
-    createRunner(): FlavourRunner<InlineTypes> {
+    createRunner(host): FlavourRunner<InlineTypes> {
       const running = new Map<RunContext, (error: unknown) => void>();
       const cancel = (context: RunContext) => {
         events.push(`cancel ${context.name}`);
@@ -50,7 +59,7 @@ export function inlineFlavour({ name = 'inline', startDelay = 0, events = [], ca
           return new Promise((resolve, reject) => {
             running.set(context, reject);
             Promise.resolve()
-              .then(() => payload(...args))
+              .then(() => (scoped ? host.cancelScope(context).run(payload, args) : payload(...args)))
               .then(resolve, reject)
               .finally(() => running.delete(context));
           });
