@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import { CancelScope, stopReason } from './cancellation.js';
 import { payloadChannel, publishRuntime, tracePayload } from './instrumentation.js';
 import { Supervisor, type PayloadNode } from './supervisor.js';
-import { isSupervisorNode } from './supervision-tree.js';
+import { escapeInTree, isSupervisorNode } from './supervision-tree.js';
 
 export type SessionState = 'starting' | 'running' | 'stopping';
 
@@ -109,6 +109,7 @@ export class Session {
    * failure goes on without it.
    */
   escape(node: PayloadNode, error: unknown): void {
+    if (escapeInTree(node, error)) return;
     if (!this.supervisor.escape(node, error)) return;
     this.cancel(node);
     const escaped = node.escaped!;

@@ -44,13 +44,28 @@ interface Slot {
   recent: number[] | undefined;
   /** Its backoff timer under one-for-one. */
   timer: NodeJS.Timeout | undefined;
+  /** An error that escaped its current run: that run's end counts as this failure. */
+  escaped: { readonly error: unknown } | undefined;
 }
 
-const supervisorNodes = new WeakSet<PayloadNode>();
+/** The supervisors' nodes, with their current run. */
+const supervisorNodes = new WeakMap<PayloadNode, SupervisionTree | undefined>();
 
 /** Whether `node` is a supervisor's. */
 export function isSupervisorNode(node: PayloadNode): boolean {
   return supervisorNodes.has(node);
+}
+
+/**
+ * An error escaped the run of `node`, a child of a supervisor (see `Supervisor.escape`): its
+ * supervisor takes it as the child's failure, to restart it by its strategy or fail. False when
+ * `node` is no supervisor's child.
+ */
+export function escapeInTree(node: PayloadNode, error: unknown): boolean {
+  const tree = node.parent && supervisorNodes.get(node.parent);
+  if (!tree) return false;
+  tree.escape(node, error);
+  return true;
 }
 
 /**
@@ -64,9 +79,13 @@ export function runSupervisor(session: Session, spec: SupervisorSpec, node: Payl
 
 /** {@link runSupervisor}, and a promise that resolves once its children have started (or it stopped first). */
 function startSupervisor(session: Session, spec: SupervisorSpec, node: PayloadNode): { done: Promise<void>; started: Promise<void> } {
-  supervisorNodes.add(node);
+  supervisorNodes.set(node, undefined);
   let tree!: SupervisionTree;
-  const run = () => (tree = new SupervisionTree(session, spec, node)).done;
+  const run = () => {
+    tree = new SupervisionTree(session, spec, node);
+    supervisorNodes.set(node, tree);
+    return tree.done;
+  };
   const done = payloadChannel.hasSubscribers ? tracePayload(node, run) : run();
   return { done, started: tree.started };
 }
@@ -131,6 +150,7 @@ class SupervisionTree implements Subtree {
       stopping: undefined,
       recent: undefined,
       timer: undefined,
+      escaped: undefined,
     }));
     showSubtree(node, this);
     // The parent stops this supervisor as it stops any payload: by cancelling its scope.
@@ -178,10 +198,62 @@ class SupervisionTree implements Subtree {
     if (child.flavour === undefined) ({ done: outcome, started } = startSupervisor(this.#session, child.payload as SupervisorSpec, node));
     else outcome = this.#session.runPayload(slot.flavour!, child.payload, child.args, node);
     slot.settled = outcome.then(
-      (value) => this.#ended(slot, run, value === undefined ? undefined : new OrphanedReturn(info(node), value), value !== undefined),
-      (error: unknown) => this.#ended(slot, run, error, !stoppedBy(node, error)),
+      (value) => {
+        if (slot.escaped) this.#escapedEnd(slot, run);
+        else this.#ended(slot, run, value === undefined ? undefined : new OrphanedReturn(info(node), value), value !== undefined);
+      },
+      (error: unknown) => {
+        if (slot.escaped) this.#escapedEnd(slot, run);
+        else this.#ended(slot, run, error, !stoppedBy(node, error));
+      },
     );
     return started;
+  }
+
+  /**
+   * An error escaped a child's run: the run is stopped, and its end counts as this failure (so
+   * the child is restarted by its strategy, or this supervisor fails). If the run does not stop
+   * within its time, it is abandoned and the failure goes on without it.
+   */
+  escape(node: PayloadNode, error: unknown): void {
+    const slot = this.#slots.find((s) => s.node === node);
+    if (!slot) return;
+    const { logger, gracePeriod } = this.#session.config;
+    if (slot.status === 'stopping' || this.#closing) {
+      logger.error(
+        { err: error, payload: info(node), supervisor: info(this.#node) },
+        `child '${node.name}' of supervisor '${this.#node.name}' failed while it was stopped: ${describeValue(error)}`,
+      );
+      return;
+    }
+    // It ended or waits to run again: what its last run left behind failed.
+    if (slot.status !== 'running') {
+      this.#end(slot, 'failed');
+      this.#fail(slot, error);
+      return;
+    }
+    if (slot.escaped) return;
+    slot.escaped = { error };
+    this.#session.cancel(node);
+    const run = slot.run;
+    const timeout = slot.child.shutdownTimeout ?? gracePeriod;
+    if (timeout === Infinity) return;
+    setTimeout(() => {
+      if (slot.run !== run || !slot.escaped) return;
+      logger.warn(
+        { payload: info(node), supervisor: info(this.#node), timeout },
+        `child '${node.name}' (${node.flavour}, #${node.id}) of supervisor '${this.#node.name}' did not stop within ${timeout} ms after an error escaped it, and was abandoned`,
+      );
+      // Its late outcome is ignored.
+      slot.run++;
+      this.#escapedEnd(slot, slot.run);
+    }, timeout).unref();
+  }
+
+  #escapedEnd(slot: Slot, run: number): void {
+    const { error } = slot.escaped!;
+    slot.escaped = undefined;
+    this.#ended(slot, run, error, true);
   }
 
   /** What happens when a child's run ended, by itself or because this supervisor stopped it. */

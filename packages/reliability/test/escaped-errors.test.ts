@@ -54,6 +54,14 @@ describe('an error that escapes a payload is that payload failure', () => {
     expect(stdout).toContain('accept resolved\n');
   }, 30_000);
 
+  it('in a child of a supervisor: the supervisor restarts it by its strategy (one-for-all: with its sibling)', async () => {
+    const stdout = await run('supervisor-child');
+    expect(stdout).toMatch(
+      /^leaky run 1\nwarn: child 'leaky' \(asyncio, #\d+\) of supervisor 'pair' ended with Error: escaped from a child; restart in 10 ms with 1 sibling \(one-for-all\)\nsibling finally ran\nleaky run 2\n/,
+    );
+    expect(stdout).toContain('accept resolved\n');
+  }, 30_000);
+
   it('in execute(): the caller gets the escaped error, the runner keeps running', async () => {
     const stdout = await run('execute');
     expect(stdout).toMatch(/^execute rejected: thrown by a timer of an execute\nbystander finally ran\naccept resolved\n/);
