@@ -107,7 +107,10 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     // at once, as trio cancels a whole cancel scope; destroying the scope then waits for them.
     for (const task of this.#tasks.values()) task.halt().then(undefined, reportedByTask);
     let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, limit, 'timeout')));
+    // Infinity (a payload that may take as long as it needs) sets no timer: Node would fire it at once.
+    const graceOver = new Promise<'timeout'>((resolve) => {
+      if (limit !== Infinity) timer = setTimeout(resolve, limit, 'timeout');
+    });
     const destroyed = destroy().then(
       () => 'destroyed' as const,
       (err: unknown) => {

@@ -55,6 +55,26 @@ describe('trio shutdown', () => {
     await expect(accepting).resolves.toBeUndefined();
   });
 
+  it('a grace period of Infinity waits for a slow finally block (no timer fires at once)', async () => {
+    const runner = quietRunner({ gracePeriod: Infinity });
+    const log: string[] = [];
+    const ready = deferred();
+    runner.adopt(function* slowCleanup() {
+      try {
+        ready.resolve();
+        yield* suspend();
+      } finally {
+        yield* sleep(150);
+        log.push('slow finally done');
+      }
+    }, { flavour: trio });
+    const accepting = runner.accept();
+    await ready.promise;
+    await runner.shutdown();
+    await accepting;
+    expect(log).toEqual(['slow finally done']);
+  });
+
   it('abandons a finally block that hangs after the grace period; the others still clean up', async () => {
     const runner = quietRunner({ gracePeriod: 100 });
     const log: string[] = [];
