@@ -1,6 +1,7 @@
 /**
  * The runner of the subprocess flavour: one child process per payload, and a shutdown that
- * sends SIGTERM to every child, then SIGKILL to those still alive after the grace period.
+ * sends SIGTERM to every child, then SIGKILL to those still alive once their time to stop (the
+ * payload's `shutdownTimeout`, or the runner's grace period) is over.
  */
 import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,12 +11,22 @@ import type { SubprocessTypes } from './subprocess.js';
 
 const defaultMaxOutput = 1 << 20;
 
-/** A running child: `stop()` sends SIGTERM, then SIGKILL after the grace period. */
+/** A running child: `stop()` sends SIGTERM, then SIGKILL once its time to stop is over. */
 interface Running {
   readonly child: ChildProcess;
-  readonly exited: Promise<void>;
+  /** Milliseconds between SIGTERM and SIGKILL: the payload's `shutdownTimeout`, or the grace period. */
+  readonly timeout: number;
+  /** Resolves once its `run()` has settled. */
+  readonly ended: Promise<void>;
   stopping: boolean;
+  /** Set once the child has exited, while its output may still be open. */
+  exited: boolean;
+  /** Settle its `run()` now, as it ended: used when it exits while being stopped. */
+  finish: () => void;
 }
+
+/** The longest delay Node's timers keep; a longer one would fire at once. */
+const maxDelay = 2 ** 31 - 1;
 
 export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
   /** The running children by payload id. */
@@ -56,31 +67,53 @@ export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
       });
       const stdout = collect(child.stdout, this.#maxOutput);
       const stderr = collect(child.stderr, this.#maxOutput);
-      let exited!: () => void;
-      const running: Running = { child, exited: new Promise<void>((resolve) => (exited = resolve)), stopping: false };
-      this.#running.set(context.id, running);
-      const settle = (): void => {
+      let ended!: () => void;
+      let exit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
+      const settle = (): boolean => {
+        if (!this.#running.delete(context.id)) return false;
         child.removeAllListeners();
-        this.#running.delete(context.id);
-        exited();
+        // A late 'error' (a failed kill) must not become an uncaught exception.
+        child.on('error', () => {});
+        ended();
+        return true;
       };
-      child.once('error', (error) => {
-        // Spawning failed (no such program, no permission): the child never ran.
-        settle();
-        child.stdout.destroy();
-        child.stderr.destroy();
-        reject(error);
-      });
-      child.once('close', (code, signal) => {
-        settle();
+      const finish = (): void => {
+        if (!settle()) return;
+        const { code, signal } = exit;
         if (running.stopping) {
+          // Its output may be held open by processes it started: they are not waited for.
+          child.stdout.destroy();
+          child.stderr.destroy();
           reject(cancelled(context, new Error(`'${command}' was stopped by the runtime (${signal ?? `exit code ${code}`})`)));
         } else if (code === 0) {
           resolve(context.kind === 'adopt' ? undefined : ({ code, stdout: stdout(), stderr: stderr() } satisfies CommandResult));
         } else {
           reject(new CommandFailed(command, code, signal, stdout(), stderr()));
         }
+      };
+      const running: Running = {
+        child,
+        timeout: context.shutdownTimeout ?? this.#gracePeriod,
+        ended: new Promise<void>((resolve) => (ended = resolve)),
+        stopping: false,
+        exited: false,
+        finish,
+      };
+      this.#running.set(context.id, running);
+      child.once('error', (error) => {
+        // Spawning failed (no such program, no permission): the child never ran.
+        if (!settle()) return;
+        child.stdout.destroy();
+        child.stderr.destroy();
+        reject(error);
       });
+      child.once('exit', (code, signal) => {
+        exit = { code, signal };
+        running.exited = true;
+        if (running.stopping) finish();
+      });
+      // Otherwise it has ended once its output is complete as well.
+      child.once('close', finish);
     });
   }
 
@@ -92,19 +125,31 @@ export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
 
   async close(): Promise<void> {
     this.#closing = true;
-    process.off('exit', this.#killAll);
     await Promise.all([...this.#running.values()].map((running) => this.#stop(running)));
+    // Only now: until every child has exited, an exit of the process must still kill them.
+    process.off('exit', this.#killAll);
   }
 
-  /** SIGTERM, then SIGKILL once the grace period is over; resolves when the child has exited. */
+  /**
+   * SIGTERM, then SIGKILL once the payload's time to stop is over; resolves when its `run()` has
+   * settled. A child that has already exited (its output held open by processes it started)
+   * settles at once.
+   */
   #stop(running: Running): Promise<void> {
     if (!running.stopping) {
       running.stopping = true;
-      running.child.kill('SIGTERM');
-      const timer = setTimeout(() => running.child.kill('SIGKILL'), this.#gracePeriod);
-      void running.exited.then(() => clearTimeout(timer));
+      if (running.exited) {
+        running.finish();
+      } else {
+        running.child.kill('SIGTERM');
+        const { timeout } = running;
+        if (timeout !== Infinity) {
+          const timer = setTimeout(() => running.child.kill('SIGKILL'), Math.min(timeout, maxDelay));
+          void running.ended.then(() => clearTimeout(timer));
+        }
+      }
     }
-    return running.exited;
+    return running.ended;
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The subprocess flavour: a payload is a command, run as a child process. `execute()` resolves
  * with its exit code and output; a non-zero exit is an error. On shutdown every child gets
- * SIGTERM, then SIGKILL once the runner's grace period is over.
+ * SIGTERM, then SIGKILL once its time to stop is over: the payload's `shutdownTimeout`, or else
+ * the runner's grace period.
  *
  * It is an example of a third-party flavour: it uses nothing but the public API of
  * `@cobald/kernel`, and registers itself under the name `'subprocess'` when imported.
