@@ -3,12 +3,19 @@
  * settle once, close everything) on top of a {@link WorkerPool}. It turns payloads into
  * messages, answers into results or rethrown errors, and shutdown into cancellations.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
 import { readOptions } from './options.js';
 import { explainUnsendable, toPayloadSource } from './payload-source.js';
 import { WorkerPool } from './pool.js';
 import { fromThrown } from './thrown.js';
 import type { PoolStats, ThreadingTypes } from './types.js';
+
+/**
+ * Where monitors ask for the pools' numbers: a query published there is `{ pools: [] }`, and
+ * every open runner pushes its {@link PoolStats} onto it. Nothing is done unless one asks.
+ */
+const statsQuery = 'cobald:threading:stats';
 
 /** Where the worker entry is: the built file, from src/ (under jest) and from dist/ alike. */
 const workerEntry = new URL('../dist/worker.js', import.meta.url);
@@ -27,6 +34,7 @@ const workerEntry = new URL('../dist/worker.js', import.meta.url);
 export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   readonly #pool: WorkerPool;
   #closing = false;
+  readonly #answerStats = (query: unknown): void => void (query as { pools: PoolStats[] }).pools.push(this.#pool.stats());
 
   constructor(host: FlavourHost) {
     const { maxWorkers, resourceLimits, forwardChannels, startTimeout } = readOptions(host.options);
@@ -40,6 +48,7 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
       forwardChannels,
       startTimeout,
     });
+    subscribe(statsQuery, this.#answerStats);
   }
 
   run(payload: ThreadingTypes['payload'], args: readonly unknown[], context: RunContext): Promise<unknown> {
@@ -75,6 +84,7 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   /** Terminate every worker thread; running and queued payloads settle as cancelled. */
   async close(): Promise<void> {
     this.#closing = true;
+    unsubscribe(statsQuery, this.#answerStats);
     await this.#pool.close();
   }
 
