@@ -160,6 +160,14 @@
     };
   }
 
+  /** 1500 as 1.5k: axis labels stay short. */
+  function compact(value) {
+    const size = Math.abs(value);
+    if (size >= 1e6) return `${+(value / 1e6).toPrecision(3)}M`;
+    if (size >= 1e3) return `${+(value / 1e3).toPrecision(3)}k`;
+    return `${+value.toPrecision(3)}`;
+  }
+
   function chartWidth(box) {
     return Math.max(200, Math.floor(box.clientWidth || box.parentElement.clientWidth || 300));
   }
@@ -183,7 +191,7 @@
           width: chartWidth(box),
           height: 200,
           series: [{}, ...spec.columns.map((c) => c.series)],
-          axes: [{}, { size: 50, values: (_, ticks) => ticks.map((v) => `${+v.toPrecision(3)}${spec.unit}`) }],
+          axes: [{}, { size: 64, values: (_, ticks) => ticks.map((v) => `${compact(v)}${spec.unit}`) }],
           scales: { x: { time: true }, y: { range: (_, min, max) => [0, Math.max(1, max * 1.1)] } },
           legend: { live: false },
           cursor: { drag: { x: false, y: false } },
