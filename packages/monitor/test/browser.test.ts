@@ -61,7 +61,9 @@ afterAll(async () => {
   if (daemon && daemon.exitCode === null) {
     const exited = new Promise((done) => daemon.once('exit', done));
     daemon.kill('SIGTERM');
+    const kill = setTimeout(() => daemon.kill('SIGKILL'), 10_000);
     await exited;
+    clearTimeout(kill);
   }
 }, 30_000);
 
