@@ -1,0 +1,12 @@
+export { describeConformance } from './describe-conformance.js';
+export { defaultService } from './default-service.js';
+export type {
+  ConformanceOptions,
+  ConformancePayloads,
+  PayloadRun,
+  ServiceBehaviour,
+  ServiceSpec,
+  SectionName,
+  Describe,
+  It,
+} from './options.js';

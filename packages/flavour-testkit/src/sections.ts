@@ -1,0 +1,22 @@
+/** Every part of the contract, in the order the kit runs them. Adding a part is adding a line. */
+import type { SectionName } from './options.js';
+import type { Section } from './section.js';
+import { execute } from './sections/execute.js';
+import { adopt } from './sections/adopt.js';
+import { services } from './sections/services.js';
+import { restarts } from './sections/restarts.js';
+import { shutdown } from './sections/shutdown.js';
+import { instrumentation } from './sections/instrumentation.js';
+import { registration } from './sections/registration.js';
+
+export const sections: Readonly<Record<SectionName, Section>> = {
+  execute,
+  adopt,
+  services,
+  restarts,
+  shutdown,
+  instrumentation,
+  registration,
+};
+
+export const sectionNames = Object.keys(sections) as SectionName[];
