@@ -1,0 +1,67 @@
+/** The kernel's flavour contract, run by the conformance kit against the threading flavour. */
+import { describe, it } from '@jest/globals';
+import { service } from '@cobald/kernel';
+import { describeConformance } from '@cobald/flavour-testkit';
+import { threading } from '@cobald/flavour-threading';
+// @ts-expect-error: a plain JavaScript fixture, without types.
+import { ConformanceService } from './fixtures/conformance-service.mjs';
+
+const Base = ConformanceService as new (behaviour: unknown) => { run(): Promise<void> };
+const serviceModule = new URL('./fixtures/conformance-service.mjs', import.meta.url);
+
+// Payloads are sent to worker threads as source text: values go in as arguments, not closures.
+describeConformance({
+  describe,
+  it,
+  flavour: threading,
+  flavourOptions: { maxWorkers: 2 },
+  register: () => import('@cobald/flavour-threading/register'),
+  payloads: {
+    returns: (value) => ({ payload: (v: string) => v, args: [value] }),
+    returnsAfter: (ms, value) => ({
+      payload: async (delay: number, v: string) => {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        return v;
+      },
+      args: [ms, value],
+    }),
+    completes: () => ({ payload: () => {} }),
+    throws: (message) => ({
+      payload: (text: string) => {
+        throw new Error(text);
+      },
+      args: [message],
+    }),
+    failsTimes: (failures) => ({
+      payload: (limit: number, runs: Int32Array) => {
+        const run = Atomics.add(runs, 0, 1) + 1;
+        if (run <= limit) throw new Error(`failure ${run}`);
+      },
+      args: [failures, new Int32Array(new SharedArrayBuffer(4))],
+    }),
+    // A thread is stopped by terminating it, so there is no cleanup to wait for.
+    waitsForCancel: (_cleanupMs, readyFile) => ({
+      payload: async (ready: string) => {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(ready, '');
+        await new Promise(() => {});
+      },
+      args: [readyFile],
+    }),
+    ignoresCancel: (readyFile) => ({
+      payload: async (ready: string) => {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(ready, '');
+        for (;;);
+      },
+      args: [readyFile],
+    }),
+  },
+  // A thread cannot receive a class, only import its module: each service is a subclass of the
+  // fixture's class, which the worker imports, with the behaviour as its state.
+  service: ({ name, flavour, shutdownTimeout, behaviour }) => {
+    const options = { flavour, name, module: serviceModule.href, export: 'ConformanceService' };
+    const Service = service(shutdownTimeout === undefined ? options : { ...options, shutdownTimeout })(class extends Base {});
+    return new Service(behaviour);
+  },
+});
