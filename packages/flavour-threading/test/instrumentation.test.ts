@@ -1,72 +1,14 @@
 /**
- * Diagnostics with threading payloads: what a subscriber to 'cobald:payload' sees, and the
- * forwarding of channels that payloads publish on in their worker threads (option
- * `forwardChannels`) to the main thread.
+ * Diagnostics with threading payloads: the forwarding of channels that payloads publish on in
+ * their worker threads (option `forwardChannels`) to the main thread. What a subscriber to
+ * 'cobald:payload' sees of threading payloads is checked by the conformance kit.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { threading } from '@cobald/flavour-threading';
 import { channelRecorders } from '@cobald/test-support';
 import { directRunner, quietRunner, until } from './support.js';
 
-const { record, listen } = channelRecorders(afterEach);
-
-
-
-describe("'cobald:payload' with threading payloads", () => {
-  it('traces an execute from start to asyncEnd, with its result', async () => {
-    const seen = record('traced');
-    const runner = quietRunner({ maxWorkers: 1 });
-    const accepting = runner.accept();
-    expect(await runner.execute(function tracedSum(a: number, b: number) { return a + b; }, { flavour: threading, args: [2, 3] })).toBe(5);
-    await runner.shutdown();
-    await accepting;
-    const base = { id: expect.any(Number), name: 'tracedSum', flavour: 'threading', kind: 'execute', service: false, restarts: 0 };
-    expect(seen).toEqual([
-      { event: 'start', ...base },
-      { event: 'asyncEnd', ...base, result: 5 },
-    ]);
-    expect(seen[0]!.id).toBe(seen[1]!.id);
-  });
-
-  it('traces a failing execute with error, then asyncEnd', async () => {
-    const seen = record('traced');
-    const runner = quietRunner({ maxWorkers: 1 });
-    const accepting = runner.accept();
-    await expect(runner.execute(function tracedFailure() { throw new RangeError('oops'); }, { flavour: threading })).rejects.toThrow('oops');
-    await runner.shutdown();
-    await accepting;
-    expect(seen.map((entry) => [entry.event, entry.name, entry.flavour, entry.kind])).toEqual([
-      ['start', 'tracedFailure', 'threading', 'execute'],
-      ['error', 'tracedFailure', 'threading', 'execute'],
-      ['asyncEnd', 'tracedFailure', 'threading', 'execute'],
-    ]);
-    expect(seen[1]!.error).toMatchObject({ name: 'RangeError', message: 'oops' });
-  });
-
-  it('traces adopts: one that ends, and a terminated one that ends with error (the cancellation) and asyncEnd', async () => {
-    const seen = record('traced');
-    const runner = quietRunner({ maxWorkers: 1 });
-    const started = new Int32Array(new SharedArrayBuffer(4));
-    runner.adopt(function tracedOnce() {}, { flavour: threading });
-    runner.adopt(function tracedForever(flag: Int32Array) {
-      Atomics.store(flag, 0, 1);
-      return new Promise(() => {});
-    }, { flavour: threading, args: [started] });
-    const accepting = runner.accept();
-    await until(() => Atomics.load(started, 0) === 1 && seen.some((entry) => entry.name === 'tracedOnce' && entry.event === 'asyncEnd'));
-    await runner.shutdown();
-    await accepting;
-    const once = seen.filter((entry) => entry.name === 'tracedOnce');
-    expect(once).toEqual([
-      { event: 'start', id: expect.any(Number), name: 'tracedOnce', flavour: 'threading', kind: 'adopt', service: false, restarts: 0 },
-      { event: 'asyncEnd', id: once[0]!.id, name: 'tracedOnce', flavour: 'threading', kind: 'adopt', service: false, restarts: 0, result: undefined },
-    ]);
-    const forever = seen.filter((entry) => entry.name === 'tracedForever');
-    expect(forever.map((entry) => entry.event)).toEqual(['start', 'error', 'asyncEnd']);
-    expect(forever[1]!.error).toMatchObject({ name: 'PayloadCancelled' });
-    expect(forever.every((entry) => entry.kind === 'adopt' && entry.flavour === 'threading')).toBe(true);
-  });
-});
+const { listen } = channelRecorders(afterEach);
 
 describe('forwarding diagnostics channels from worker threads', () => {
   it('publishes what a payload publishes on a channel named in forwardChannels on that channel in the main thread, before the result', async () => {
