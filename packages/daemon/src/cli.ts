@@ -5,10 +5,11 @@
  * mechanics live in their own file; this one is the flow.
  *
  * Exit codes: 0 after a graceful stop, 1 after a payload failed, 2 when the configuration
- * could not be loaded, 64 (EX_USAGE) for a wrong command line, 73 (EX_CANTCREAT) when the log
- * file cannot be opened; the kernel exits with 128+N on a second shutdown signal N.
+ * could not be loaded (or took too long), 64 (EX_USAGE) for a wrong command line, 73
+ * (EX_CANTCREAT) when the log file cannot be opened; 128+N on a second shutdown signal N.
  */
 import { realpathSync } from 'node:fs';
+import { constants } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger as PinoLogger } from 'pino';
@@ -17,6 +18,7 @@ import { createLogging, LogTargetError, type Logging } from './logging.js';
 import { SystemdNotifier, type NotifySend } from './notify.js';
 import { parseCommand, usage, UsageError, type RunOptions } from './options.js';
 import { trapDaemonSignals } from './signals.js';
+import { Startup } from './startup.js';
 import { version } from './version.js';
 
 /** Exit codes of `cobald`, in the spirit of sysexits(3). */
@@ -84,7 +86,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   }
   const { logger } = logging;
   for (const note of logging.notes) logger.warn({}, note);
-  const crashed = (err: Error, origin: string): void => logger.fatal({ err, origin }, `${origin}: ${err.message}`);
+  // Only an error that is about to end the process: while the daemon starts and while the
+  // runtime accepts, their own handlers take errors that escape and report them.
+  const crashed = (err: Error, origin: string): void => {
+    if (process.listenerCount('uncaughtException') === 0) logger.fatal({ err, origin }, `${origin}: ${err.message}`);
+  };
   process.on('uncaughtExceptionMonitor', crashed);
   try {
     return await run(command, logging, { ...options, cwd });
@@ -117,18 +123,32 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
   const { runtime } = kernel;
   const untrap = trapDaemonSignals({ logging, logger, kernel });
   const notifier = new SystemdNotifier({ logger, env: options.env ?? process.env, send: options.notify });
+  const startup = new Startup({ logger, timeout: command.startTimeout, gracePeriod: command.gracePeriod ?? kernelGracePeriod });
   try {
     runtime.configure({ logger, ...(command.gracePeriod === undefined ? {} : { gracePeriod: command.gracePeriod }) });
-    let config;
-    try {
-      config = await loadConfig(configFile, options.cwd);
-      await runSetup(config, runtime, { logger: logger.child({ config: basename(config.path) }) });
-    } catch (error) {
-      return configFailed(logger, error);
+    const start = await startup.run(async (signal) => {
+      const config = await loadConfig(configFile, options.cwd);
+      // Stopped while it was imported: its default function is not called.
+      if (!signal.aborted) await runSetup(config, runtime, { logger: logger.child({ config: basename(config.path) }), signal });
+      return config;
+    });
+    switch (start.kind) {
+      case 'failed':
+        return configFailed(logger, start.error);
+      case 'broken':
+        return exitCodes.config;
+      case 'stopped':
+        logger.info({ signal: start.signal }, 'stopped before accepting');
+        return exitCodes.ok;
+      case 'forced':
+        return start.signal ? 128 + constants.signals[start.signal] : exitCodes.config;
     }
+    const config = start.value;
     logger.info({ config: config.path, flavours: flavourVersions(kernel) }, `configuration ${config.path} loaded`);
 
     const accepting = runtime.accept();
+    // Only now that the kernel has its handlers, so that no signal finds the process without one.
+    startup.dispose();
     // READY=1 once the runtime runs; STOPPING=1 as soon as the shutdown begins, whatever began
     // it (a signal, a failure, shutdown() from a payload), not once everything has stopped, and
     // after READY=1 even when the runtime begins to stop while it starts.
@@ -158,10 +178,14 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
     logger.info({}, 'stopped gracefully');
     return exitCodes.ok;
   } finally {
+    startup.dispose();
     untrap();
     await notifier.close();
   }
 }
+
+/** The kernel's default grace period, for the configuration's time to stop before it accepts. */
+const kernelGracePeriod = 3000;
 
 function logFailure(logger: PinoLogger, error: unknown): void {
   const failure = error as { name?: unknown; payload?: unknown; cause?: unknown; message?: unknown };

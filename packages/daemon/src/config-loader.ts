@@ -22,15 +22,22 @@ export type KernelModule = typeof Kernel;
 export interface ConfigContext {
   /** The daemon's pino logger, for the configuration's own records. */
   readonly logger: PinoLogger;
+  /**
+   * Aborted when the daemon must stop before it accepts: SIGINT or SIGTERM, `--start-timeout`
+   * passed, or an error escaped the configuration. Pass it to what the function awaits (a
+   * connection, a fetch) and stop; the daemon waits for that within its grace period.
+   */
+  readonly signal: AbortSignal;
 }
 
 /**
  * The optional default export of a configuration module, called before the daemon accepts.
  *
  * @example
- * export default async function configure(runtime, { logger }) {
+ * export default async function configure(runtime, { logger, signal }) {
  *   logger.info('configuring');
- *   runtime.adopt(poll, { flavour: asyncio });
+ *   const settings = await fetchSettings({ signal });
+ *   runtime.adopt(poll, { flavour: asyncio, args: [settings] });
  * }
  */
 export type ConfigSetup = (runtime: Kernel.ServiceRunner, context: ConfigContext) => void | Promise<void>;

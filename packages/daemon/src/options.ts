@@ -23,7 +23,15 @@ export interface RunOptions {
   readonly logPretty: boolean;
   /** Milliseconds that payloads get to stop after shutdown begins; the kernel's default when absent. */
   readonly gracePeriod: number | undefined;
+  /** Milliseconds the configuration may take to load before the daemon gives up. Default 60000. */
+  readonly startTimeout: number;
 }
+
+/** The default of `--start-timeout`: below systemd's default `TimeoutStartSec=` of 90 s. */
+export const defaultStartTimeout = 60_000;
+
+/** The longest delay Node's timers keep (about 24.8 days). */
+const maxDelay = 2 ** 31 - 1;
 
 /** What the command line asks for. */
 export type Command =
@@ -49,14 +57,17 @@ Options:
                          reopened on SIGHUP, for logrotate (default: stderr)
   --log-journal          short lines for journald: <N> priority prefix, no timestamps
   --log-pretty           human-readable lines (needs pino-pretty installed)
-  --grace-period <ms>    how long payloads get to stop on shutdown (default: 3000)
+  --grace-period <ms>    how long payloads get to stop on shutdown, or 'infinity'
+                         (default: 3000)
+  --start-timeout <ms>   how long loading the configuration may take, or 'infinity'
+                         (default: 60000)
   -h, --help             show this text
   -v, --version          show the version
 
-Signals: SIGINT, SIGTERM stop gracefully (a second one forces exit); SIGHUP reopens
-the log file; SIGUSR1 logs the supervision tree.
-Exit codes: 0 stopped gracefully, 1 a payload failed, 2 the configuration failed,
-64 wrong usage, 128+N forced exit by signal N.`;
+Signals: SIGINT, SIGTERM stop gracefully (a second one forces exit), also while the
+configuration loads; SIGHUP reopens the log file; SIGUSR1 logs the supervision tree.
+Exit codes: 0 stopped gracefully, 1 a payload failed, 2 the configuration failed or
+took too long, 64 wrong usage, 73 cannot open the log file, 128+N forced exit by signal N.`;
 
 /**
  * Read `cobald`'s arguments (without `node` and the script).
@@ -80,6 +91,7 @@ export function parseCommand(argv: readonly string[]): Command {
         'log-journal': { type: 'boolean' },
         'log-pretty': { type: 'boolean' },
         'grace-period': { type: 'string' },
+        'start-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -107,15 +119,23 @@ export function parseCommand(argv: readonly string[]): Command {
   const logPretty = values['log-pretty'] ?? false;
   if (logJournal && logPretty) throw new UsageError('--log-journal and --log-pretty exclude each other');
 
-  const grace = values['grace-period'];
-  let gracePeriod: number | undefined;
-  if (grace !== undefined) {
-    gracePeriod = /^\d+$/.test(grace) ? Number(grace) : NaN;
-    if (!Number.isSafeInteger(gracePeriod)) {
-      throw new UsageError(`--grace-period must be a whole number of milliseconds, got '${grace}'`);
-    }
+  const gracePeriod = milliseconds('--grace-period', values['grace-period']);
+  const startTimeout = milliseconds('--start-timeout', values['start-timeout']) ?? defaultStartTimeout;
+  return { command: 'run', config, logLevel, logTarget, logJournal, logPretty, gracePeriod, startTimeout };
+}
+
+/** A whole number of milliseconds that Node's timers can hold, or `infinity`; undefined when absent. */
+function milliseconds(option: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^infinity$/i.test(text)) return Infinity;
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new UsageError(`${option} must be a whole number of milliseconds or 'infinity', got '${text}'`);
   }
-  return { command: 'run', config, logLevel, logTarget, logJournal, logPretty, gracePeriod };
+  if (value > maxDelay) {
+    throw new UsageError(`${option} must be at most ${maxDelay} ms (about 24.8 days), or 'infinity', got '${text}'`);
+  }
+  return value;
 }
 
 function isLogLevel(level: string): level is LogLevel {

@@ -26,6 +26,8 @@ describe('the command line', () => {
     [['run', 'x.mjs', '--bogus'], "Unknown option '--bogus'"],
     [['run', 'x.mjs', '--log-level', 'loud'], '--log-level must be one of'],
     [['run', 'x.mjs', '--grace-period', '1.5s'], '--grace-period must be a whole number'],
+    // Node's timers would fire at once instead of after 35 days.
+    [['run', 'x.mjs', '--grace-period', '3000000000'], '--grace-period must be at most 2147483647 ms'],
     [['run'], 'the configuration module is missing'],
     [[], 'a command is required'],
     [['start', 'x.mjs'], "unknown command 'start'"],
@@ -47,9 +49,10 @@ describe('the command line', () => {
       logJournal: false,
       logPretty: false,
       gracePeriod: undefined,
+      startTimeout: 60_000,
     });
     expect(
-      parseCommand(['--log-level', 'debug', 'run', '--log-target=/var/log/c.log', 'c.mjs', '--log-journal', '--grace-period', '500']),
+      parseCommand(['--log-level', 'debug', 'run', '--log-target=/var/log/c.log', 'c.mjs', '--log-journal', '--grace-period', '500', '--start-timeout', '1000']),
     ).toEqual({
       command: 'run',
       config: 'c.mjs',
@@ -58,6 +61,11 @@ describe('the command line', () => {
       logJournal: true,
       logPretty: false,
       gracePeriod: 500,
+      startTimeout: 1000,
+    });
+    expect(parseCommand(['run', 'c.mjs', '--grace-period', 'infinity', '--start-timeout', 'Infinity'])).toMatchObject({
+      gracePeriod: Infinity,
+      startTimeout: Infinity,
     });
     expect(() => parseCommand(['run', 'a.mjs', 'b.mjs'])).toThrow(UsageError);
   });

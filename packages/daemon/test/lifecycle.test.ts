@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Daemon, accepting, fixture, runCobald, tempDir } from './support.js';
+import { Daemon, accepting, fixture, runCobald, tempDir, withoutSystemd } from './support.js';
 
 describe('running a configuration', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('stops gracefully on %s and exits with 0', async (signal) => {
@@ -40,6 +40,46 @@ describe('running a configuration', () => {
     daemon.kill('SIGTERM');
     expect(await daemon.exited).toEqual({ code: 128 + 15, signal: null });
     expect(daemon.records().at(-1)).toMatchObject({ level: 50, msg: 'SIGTERM during shutdown: forcing exit' });
+  });
+
+  it('takes a first signal during a stop that a failure began as no second signal: the stop finishes, exit 1', async () => {
+    const release = join(tempDir(), 'release');
+    const daemon = new Daemon(['run', fixture('fails-while-other-stops.mjs'), '--grace-period', '60000'], {
+      env: { ...withoutSystemd(process.env), COBALD_TEST_RELEASE: release },
+    });
+    // The failure is logged the moment it happens, not once the stop is over.
+    const failure = await daemon.record((record) => record.payload?.name === 'crasher');
+    expect(failure).toMatchObject({ level: 50, err: { message: expect.stringContaining('boom in crasher') } });
+    await daemon.record((record) => record.msg === 'lingerer cleaning up');
+    daemon.kill('SIGTERM');
+    await daemon.record((record) => record.signal === 'SIGTERM');
+    writeFileSync(release, '');
+    expect(await daemon.exited).toEqual({ code: 1, signal: null });
+    const messages = daemon.records().map((record) => record.msg);
+    expect(messages).toContain('lingerer cleaned up');
+    expect(messages).toContain('SIGTERM: already shutting down gracefully; another signal forces the exit');
+    expect(messages).not.toContain('SIGTERM during shutdown: forcing exit');
+    expect(daemon.records().at(-1)).toMatchObject({
+      level: 60,
+      payload: { name: 'crasher', flavour: 'asyncio' },
+      err: { message: 'boom in crasher' },
+    });
+  });
+
+  it('still forces the exit on a second signal during a stop that a failure began', async () => {
+    const release = join(tempDir(), 'release');
+    const daemon = new Daemon(['run', fixture('fails-while-other-stops.mjs'), '--grace-period', '60000'], {
+      env: { ...withoutSystemd(process.env), COBALD_TEST_RELEASE: release },
+    });
+    await daemon.record((record) => record.msg === 'lingerer cleaning up');
+    daemon.kill('SIGTERM');
+    await daemon.record((record) => record.signal === 'SIGTERM');
+    daemon.kill('SIGINT');
+    expect(await daemon.exited).toEqual({ code: 128 + 2, signal: null });
+    const records = daemon.records();
+    expect(records.at(-1)).toMatchObject({ level: 50, msg: 'SIGINT during shutdown: forcing exit' });
+    // The failure that began it all is in the log although the stop never finished.
+    expect(records).toContainEqual(expect.objectContaining({ payload: expect.objectContaining({ name: 'crasher' }) }));
   });
 
   it('exits with 1 after a payload failed, logging the payload and the error with its stack', async () => {
