@@ -19,6 +19,7 @@ import { SystemdNotifier, type NotifySend } from './notify.js';
 import { parseCommand, usage, UsageError, type RunOptions } from './options.js';
 import { trapDaemonSignals } from './signals.js';
 import { Startup } from './startup.js';
+import { treeForLog } from './tree-summary.js';
 import { version } from './version.js';
 
 /** Exit codes of `cobald`, in the spirit of sysexits(3). */
@@ -165,7 +166,8 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
     );
     if (await running) {
       notifier.ready();
-      logger.info({ tree: runtime.tree() }, 'accepting');
+      const { tree, more } = treeForLog(runtime.tree());
+      logger.info({ tree, ...(more === undefined ? {} : { more }) }, 'accepting');
     }
     try {
       await accepting;

@@ -1,11 +1,13 @@
 /**
  * The daemon's own signals, beside the kernel's SIGINT and SIGTERM: SIGHUP reopens the log
- * file (for logrotate), SIGUSR1 logs the supervision tree (like a thread dump). Installing a
+ * file (for logrotate), SIGUSR1 logs the supervision tree (like a thread dump; summarised
+ * beyond a hundred payloads, see tree-summary.ts). Installing a
  * SIGUSR1 listener also keeps Node.js from starting its inspector on that signal.
  */
 import type { Logger as PinoLogger } from 'pino';
 import type { KernelModule } from './config-loader.js';
 import type { Logging } from './logging.js';
+import { treeForLog } from './tree-summary.js';
 
 /** What the daemon's signal handlers act on. */
 export interface DaemonSignalTargets {
@@ -35,8 +37,9 @@ export function trapDaemonSignals({ logging, logger, kernel }: DaemonSignalTarge
     }
   };
   const onDump = (): void => {
-    const tree = kernel.runtime.tree();
-    logger.info({ signal: 'SIGUSR1', tree }, `SIGUSR1: supervision tree\n${kernel.formatTree(tree)}`);
+    const { tree, more } = treeForLog(kernel.runtime.tree());
+    const text = `SIGUSR1: supervision tree\n${kernel.formatTree(tree)}${more === undefined ? '' : `\n${more}`}`;
+    logger.info({ signal: 'SIGUSR1', tree, ...(more === undefined ? {} : { more }) }, text);
   };
   process.on('SIGHUP', onHangup);
   process.on('SIGUSR1', onDump);
