@@ -197,6 +197,9 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
   }
 
   async #accept(): Promise<void> {
+    // A thread where accepting would run the daemon again (a threading flavour's worker) says why.
+    const refusal = (globalThis as Record<symbol, unknown>)[Symbol.for('@cobald/kernel.acceptRefusal')];
+    if (typeof refusal === 'string') throw new Error(refusal);
     if (this.#session) throw new AlreadyAccepting(true);
     if (claimAcceptor(this)) throw new AlreadyAccepting(false);
     const session = new Session({
