@@ -22,6 +22,11 @@ export class WorkerCrashed extends Error {
     /** Whether the thread died while starting, before it ran the payload. */
     readonly starting: boolean,
     cause?: unknown,
+    /**
+     * The payload that ran on the thread before and left behind the error that killed it, when
+     * the error came from that one and not from this payload.
+     */
+    readonly leftBy?: string,
   ) {
     const when = starting ? 'before it could run it' : 'while running it';
     const subject = starting ? `the worker thread started for payload '${payloadName}'` : `worker thread of payload '${payloadName}'`;
@@ -32,9 +37,9 @@ export class WorkerCrashed extends Error {
       const { name, message: text } = (typeof cause === 'object' && cause !== null ? cause : {}) as { name?: unknown; message?: unknown };
       const detail = typeof text === 'string' ? `${String(name ?? 'Error')}: ${text}` : String(cause);
       const outOfMemory = (cause as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      message = outOfMemory
-        ? `${subject} ran out of memory ${when} (raise the threading option resourceLimits): ${detail}`
-        : `${subject} crashed ${when}: ${detail}`;
+      if (outOfMemory) message = `${subject} ran out of memory ${when} (raise the threading option resourceLimits): ${detail}`;
+      else if (leftBy !== undefined) message = `${subject} crashed ${when}, of an uncaught error that payload '${leftBy}', which ran there before, left behind: ${detail}`;
+      else message = `${subject} crashed ${when}: ${detail}`;
     }
     super(message, cause === undefined ? undefined : { cause });
   }

@@ -14,9 +14,8 @@ export function sourceUrlOf(name: string): string {
   return `cobald-threading-payload:${encodeURIComponent(name)}`;
 }
 
-/** Where the expression starts in what `new Function` compiles: after its header and `'use strict'`. */
+/** The line where the expression starts in what `new Function` compiles: after its header and `'use strict'`. */
 const expressionLine = 4;
-const expressionColumn = 'return '.length;
 
 /**
  * In the worker: compile the expression of a function payload ({@link toPayloadSource}) into
@@ -48,10 +47,11 @@ export function explainMissingVariable(error: unknown, name: string, expression:
   if (!variable || !topFrame) return error;
   const position = new RegExp(`${escapeRegExp(sourceUrlOf(name))}:(\\d+):(\\d+)\\)?$`).exec(topFrame);
   if (!position) return error;
-  const line = Number(position[1]) - expressionLine;
-  const column = Number(position[2]) - 1 - (line === 0 ? expressionColumn : 0);
-  const text = expression.split('\n')[line];
-  if (text?.slice(column, column + variable.length) !== variable) return error;
+  // V8 reports the column of the expression or of the statement that failed, depending on the
+  // code's shape: look for the variable on the reported line as a whole identifier outside
+  // string literals, not at an exact column.
+  const text = expression.split('\n')[Number(position[1]) - expressionLine]?.replace(/(['"`])(?:\\.|(?!\1).)*\1/g, '""');
+  if (text === undefined || !new RegExp(`(?<![\\w$.])${escapeRegExp(variable)}(?![\\w$])`).test(text)) return error;
   const explained = new ReferenceError(
     `threading payload '${name}' refers to '${variable}', which is not defined in the worker thread: ` +
       `a function payload runs from its source text in another thread, without the variables of the ` +

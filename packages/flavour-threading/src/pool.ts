@@ -1,32 +1,46 @@
 /**
  * The worker threads of one threading runner: started on demand, reused while warm, and
- * bounded where it matters. Executed payloads share at most `maxWorkers` threads and wait in
- * a queue beyond that; an adopted payload gets a thread of its own for as long as it runs
- * (it may run forever), so adopts never hold up executes. A thread is handed to whoever waits
- * when it becomes free, be it freshly started or just finished with a payload, so bursts of
- * short payloads are served by a few warm threads instead of a thread each. A thread whose
- * payload crashed it, left timers or sockets behind, or whose state is unknown is terminated,
- * never reused.
+ * bounded where it matters.
+ *
+ * - Executed payloads share at most `maxWorkers` threads and wait in a queue beyond that. An
+ *   adopted payload gets a thread of its own for as long as it runs (it may run forever). Adopts
+ *   never hold up executes: a thread kept warm for executes is never given to an adopt, and the
+ *   threads started for adopts (a few at a time) do not delay the ones started for executes.
+ * - Queued executes travel to a thread in batches, but none waits behind a slow one while a
+ *   thread is idle: an idle thread takes back the runs a busy thread has not begun (their claim
+ *   slots, see protocol.ts) and runs them.
+ * - A thread is reused only when nothing of its last payload can still fail in it; a thread
+ *   whose payload crashed it, or left timers, sockets or other handles behind, is terminated.
+ *   An uncaught error in a thread is blamed on the payload it came from.
+ * - A payload that is stopped has its signal aborted and its grace period to return; then its
+ *   thread is terminated. A thread that cannot be terminated (blocked in a synchronous call) is
+ *   reported, no longer keeps the process alive, and cannot keep it from exiting (see
+ *   stuck-threads.ts).
  */
+import { randomUUID } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger, RunKind } from '@cobald/kernel';
 import { WorkerCrashed } from './errors.js';
-import type { FromWorker, PayloadSource, RunDone, WorkerStartData } from './protocol.js';
+import { maxUnbegun, newClaims, openSlot, revokeSlot, type FromWorker, type PayloadSource, type RunDone, type RunRequest, type ToWorker, type WorkerStartData } from './protocol.js';
 import { Queue } from './queue.js';
+import { guardExit, releaseExitGuard } from './stuck-threads.js';
+import { fromThrown, type Thrown } from './thrown.js';
 import type { PoolStats } from './types.js';
 
 /**
  * One payload run, as the pool sees it.
  *
  * @example
- * pool.submit({ id, kind: 'execute', name, message: () => ({ payload, args }), unsendable, done, fail, cancel });
+ * pool.submit({ id, kind: 'execute', name, grace: 3000, message: () => ({ payload, args }), unsendable, done, fail, cancel });
  */
 export interface Job {
   /** The payload's id (its RunContext's), to cancel it by. */
   readonly id: number;
   readonly kind: RunKind;
   readonly name: string;
+  /** Milliseconds the payload has to return once its signal aborts, before its thread is terminated. */
+  readonly grace: number;
   /** What to send, made when a thread is free for it; throws if the payload cannot be sent. */
   message(): { readonly payload: PayloadSource; readonly args: readonly unknown[] };
   /** The error for a message that could not be cloned to the thread. */
@@ -35,7 +49,7 @@ export interface Job {
   done(answer: RunDone): void;
   /** The run failed without an answer (its thread died, its message could not be sent). */
   fail(error: unknown): void;
-  /** The pool closed before the run ended. */
+  /** The run was stopped: taken out of the queue, or its thread terminated. */
   cancel(): void;
 }
 
@@ -48,9 +62,9 @@ export interface Job {
 export interface PoolConfig {
   /** The threads that executes may use at once. */
   readonly maxWorkers: number;
-  /** Threads kept warm while idle. */
+  /** Threads kept warm while idle, for executes and for adopts each. */
   readonly maxIdle: number;
-  /** Threads that may be starting at once. */
+  /** Threads that may be starting at once for adopts. */
   readonly maxStarting: number;
   readonly resourceLimits: ResourceLimits | undefined;
   /** The worker entry: dist/worker.js. */
@@ -60,35 +74,65 @@ export interface PoolConfig {
   readonly forwardChannels?: readonly string[];
   /** Milliseconds a thread may take to start before it is terminated; no limit by default. */
   readonly startTimeout?: number;
+  /** Milliseconds a terminated thread may take to exit before it is reported as stuck. Default 2000. */
+  readonly stuckAfter?: number;
 }
 
+/**
+ * The channel on which messages that payloads post on their thread's parent port are passed
+ * on: `{ payload, message }`, `payload` being the name of the payload the thread runs (or ran
+ * last). They are not the pool's, and have no other effect.
+ */
+export const payloadMessages = channel('cobald:threading:message');
+
+/** What a thread is for: executes (at most `maxWorkers` at once) or adopts. */
+type Role = 'execute' | 'adopt';
 type ThreadState = 'starting' | 'idle' | 'busy' | 'exiting';
+
+/** A job sent to a thread, under the run id it has there. */
+interface Run {
+  readonly job: Job;
+  readonly id: number;
+  /** Asked to stop: its signal aborted when it begins, or has. */
+  cancelling: boolean;
+}
 
 interface Thread {
   readonly worker: Worker;
+  readonly tag: string;
+  readonly claims: Int32Array;
   state: ThreadState;
-  /** The job it runs (or is about to: it is the first of a batch not answered yet). */
-  job: Job | undefined;
-  /** Executes sent in the same batch after `job`, in order; their run ids follow `runId`. */
-  pending: Job[];
-  runId: number;
-  /** The name of the last payload it ran, to blame for a crash after its answer. */
-  last: string | undefined;
+  role: Role;
+  /** The run it runs (or is about to begin: the first of a batch not answered yet). */
+  current: Run | undefined;
+  /** Runs sent after `current` in the same batch, not begun as far as we know, in order. */
+  pending: Run[];
+  lastId: number;
+  /** Whether it is counted among the threads busy with executes. */
+  executing: boolean;
+  /** The names of its recent runs, to blame for an uncaught error that comes from one. */
+  readonly names: Map<number, string>;
   /** The error the thread reported before it exited, if any. */
   error: unknown;
+  /** The run an uncaught error that is ending the thread came from, with the error. */
+  crash: { readonly id: number; readonly error: Thrown } | undefined;
   readonly exited: Promise<void>;
+  markExited(): void;
   /** Terminates it if it is still starting when the start timeout is over. */
-  startLimit?: NodeJS.Timeout | undefined;
+  startLimit: NodeJS.Timeout | undefined;
+  /** Terminates it when the run being cancelled has not returned within its grace period. */
+  graceLimit: NodeJS.Timeout | undefined;
+  /** Reports it as stuck if it has not exited some time after it was terminated. */
+  stuckLimit: NodeJS.Timeout | undefined;
 }
 
-/**
- * The most executes sent to a thread in one message. Larger batches save messages but let one
- * slow payload hold up more of the queue behind it on its thread.
- */
-const maxBatch = 64;
+/** The most executes sent to a thread in one message. */
+const maxBatch = Math.min(64, maxUnbegun);
+/** The names of runs a thread remembers, for blame. */
+const rememberedNames = 16;
 
 /**
- * The threads of one runner. Submit jobs; close to terminate everything.
+ * The threads of one runner. Submit jobs; close to stop everything.
  *
  * @example
  * const pool = new WorkerPool({ maxWorkers: 4, maxIdle: 4, maxStarting: 4, resourceLimits: undefined, entry, logger });
@@ -98,11 +142,12 @@ const maxBatch = 64;
 export class WorkerPool {
   readonly #config: PoolConfig;
   readonly #threads = new Set<Thread>();
-  /** Idle threads, the most recently used last. */
-  readonly #idle: Thread[] = [];
+  /** Idle threads by role, the most recently used last. */
+  readonly #idle: Record<Role, Thread[]> = { execute: [], adopt: [] };
   readonly #adopts = new Queue<Job>();
   readonly #executes = new Queue<Job>();
-  #starting = 0;
+  readonly #starting: Record<Role, number> = { execute: 0, adopt: 0 };
+  /** Threads busy with executes. */
   #executing = 0;
   #started = 0;
   #peakExecuting = 0;
@@ -128,8 +173,8 @@ export class WorkerPool {
     }
     return {
       workers: this.#threads.size,
-      starting: this.#starting,
-      idle: this.#idle.length,
+      starting: this.#starting.execute + this.#starting.adopt,
+      idle: this.#idle.execute.length + this.#idle.adopt.length,
       busy,
       executing: this.#executing,
       // Runs sent to a thread in a batch but not begun wait as well.
@@ -140,74 +185,84 @@ export class WorkerPool {
   }
 
   /**
-   * Cancel the job of payload `id`: a queued one leaves the queue, a running one's thread is
-   * terminated (a thread cannot be asked to stop). Its run settles as cancelled. Does nothing
-   * for a payload that is not here (any more).
+   * Stop the job of payload `id`: a queued one (or one sent in a batch, not begun) leaves the
+   * queue and settles as cancelled; a running one has its signal aborted and its grace period
+   * to return, then its thread is terminated. Does nothing for a payload that is not here.
    */
   cancel(id: number): void {
     const byId = (job: Job): boolean => job.id === id;
     const queued = this.#adopts.remove(byId) ?? this.#executes.remove(byId);
     if (queued) {
       queued.cancel();
-      this.#pump();
       return;
     }
     for (const thread of this.#threads) {
-      const waiting = thread.pending.find(byId);
-      if (waiting) {
-        // Sent in a batch but not begun: it settles as cancelled now; when the thread gets to
-        // it, it runs and its answer is dropped. Only executes are batched, and the kernel
-        // cancels single payloads only for services, which are adopted.
-        waiting.cancel();
+      if (thread.state !== 'busy') continue;
+      if (thread.current?.job.id === id) {
+        this.#stop(thread, thread.current);
         return;
       }
-      if (thread.state !== 'busy' || thread.job?.id !== id) continue;
-      const job = this.#detach(thread)!;
-      this.#retire(thread);
-      job.cancel();
-      this.#pump();
+      const index = thread.pending.findIndex((run) => run.job.id === id);
+      if (index < 0) continue;
+      const run = thread.pending[index]!;
+      if (revokeSlot(thread.claims, run.id)) {
+        thread.pending.splice(index, 1);
+        run.job.cancel();
+      } else {
+        // The thread has begun it already: it is the next to answer.
+        this.#post(thread, { tag: thread.tag, type: 'cancel', id: run.id });
+        run.cancelling = true;
+      }
       return;
     }
   }
 
   /**
-   * Cancel every queued and running job and terminate every thread (abruptly: a thread
-   * cannot be asked to stop). Resolves once all threads have exited.
+   * Stop everything: queued jobs settle as cancelled, running ones are stopped as by
+   * {@link cancel} (each with its grace period), idle threads are terminated. Resolves once
+   * every thread has exited or has been reported as stuck.
    */
   async close(): Promise<void> {
     this.#closed = true;
     for (const job of [...this.#adopts.drain(), ...this.#executes.drain()]) job.cancel();
     const exits: Promise<void>[] = [];
     for (const thread of this.#threads) {
-      const job = thread.job;
-      thread.job = undefined;
-      job?.cancel();
-      for (const waiting of thread.pending.splice(0)) waiting.cancel();
-      this.#retire(thread);
       exits.push(thread.exited);
+      if (thread.state !== 'busy' || !thread.current) {
+        this.#retire(thread);
+        continue;
+      }
+      for (const run of thread.pending.splice(0)) {
+        if (revokeSlot(thread.claims, run.id)) run.job.cancel();
+        else thread.pending.push(run);
+      }
+      this.#stop(thread, thread.current);
     }
-    this.#idle.length = 0;
+    this.#idle.execute.length = 0;
+    this.#idle.adopt.length = 0;
     await Promise.all(exits);
   }
 
-  /** Hand free threads to waiting jobs, start threads for the rest, trim the idle ones. */
+  /** Hand free threads to waiting jobs, share out batches, start threads for the rest, trim the idle. */
   #pump(): void {
     if (this.#closed) return;
-    while (this.#idle.length > 0) {
-      const job = this.#nextJob();
-      if (!job) break;
-      this.#dispatch(this.#idle.pop()!, job.kind === 'execute' ? this.#batch(job) : [job]);
+    const { maxWorkers, maxStarting, maxIdle } = this.#config;
+    while (this.#executes.length > 0 && this.#executing < maxWorkers) {
+      const thread = this.#idle.execute.pop() ?? this.#idle.adopt.pop();
+      if (!thread) break;
+      this.#dispatch(thread, 'execute', this.#batch(this.#executes.shift()!));
     }
-    const demand = this.#adopts.length + Math.min(this.#executes.length, this.#config.maxWorkers - this.#executing);
-    while (this.#starting < Math.min(demand, this.#config.maxStarting)) this.#spawn();
-    while (this.#idle.length > this.#config.maxIdle) this.#retire(this.#idle.shift()!);
-  }
-
-  /** The next job a free thread may take: adopts first, executes while under `maxWorkers`. */
-  #nextJob(): Job | undefined {
-    if (this.#adopts.length > 0) return this.#adopts.shift();
-    if (this.#executing < this.#config.maxWorkers) return this.#executes.shift();
-    return undefined;
+    if (this.#executes.length === 0) this.#shareBatches();
+    while (this.#adopts.length > 0 && this.#idle.adopt.length > 0) {
+      this.#dispatch(this.#idle.adopt.pop()!, 'adopt', [this.#adopts.shift()!]);
+    }
+    const executeDemand = Math.min(this.#executes.length, maxWorkers - this.#executing);
+    while (this.#starting.execute < executeDemand) this.#spawn('execute');
+    const adoptDemand = Math.min(this.#adopts.length, Math.max(2, maxStarting));
+    while (this.#starting.adopt < adoptDemand) this.#spawn('adopt');
+    for (const idle of [this.#idle.execute, this.#idle.adopt]) {
+      while (idle.length > maxIdle) this.#retire(idle.shift()!);
+    }
   }
 
   /**
@@ -223,38 +278,74 @@ export class WorkerPool {
     return jobs;
   }
 
-  #spawn(): void {
+  /**
+   * While a thread that executes may use is idle and a busy thread has runs it has not begun,
+   * the idle one takes back the later half of them and runs them: a batch never makes a payload
+   * wait that an idle thread could run.
+   */
+  #shareBatches(): void {
+    while (this.#executing < this.#config.maxWorkers && this.#idle.execute.length + this.#idle.adopt.length > 0) {
+      let victim: Thread | undefined;
+      for (const thread of this.#threads) {
+        if (thread.state === 'busy' && thread.pending.length > (victim?.pending.length ?? 0)) victim = thread;
+      }
+      if (!victim) return;
+      const share = Math.ceil(victim.pending.length / 2);
+      const taken: Job[] = [];
+      while (taken.length < share) {
+        const run = victim.pending[victim.pending.length - 1]!;
+        if (!revokeSlot(victim.claims, run.id)) break;
+        victim.pending.pop();
+        taken.unshift(run.job);
+      }
+      if (taken.length === 0) return;
+      this.#dispatch((this.#idle.execute.pop() ?? this.#idle.adopt.pop())!, 'execute', taken);
+    }
+  }
+
+  #spawn(role: Role): void {
+    const tag = randomUUID();
+    const claims = newClaims();
     const worker = new Worker(this.#config.entry, {
       resourceLimits: this.#config.resourceLimits,
       // The payloads' output goes where the process's goes.
       stdout: false,
       stderr: false,
-      workerData: { forwardChannels: this.#config.forwardChannels ?? [] } satisfies WorkerStartData,
+      workerData: { tag, claims, forwardChannels: this.#config.forwardChannels ?? [] } satisfies WorkerStartData,
     });
-    let exited!: () => void;
+    let markExited!: () => void;
     const thread: Thread = {
       worker,
+      tag,
+      claims,
       state: 'starting',
-      job: undefined,
+      role,
+      current: undefined,
       pending: [],
-      runId: 0,
-      last: undefined,
+      lastId: 0,
+      executing: false,
+      names: new Map(),
       error: undefined,
-      exited: new Promise((resolve) => (exited = resolve)),
+      crash: undefined,
+      exited: new Promise((resolve) => (markExited = resolve)),
+      markExited: () => markExited(),
+      startLimit: undefined,
+      graceLimit: undefined,
+      stuckLimit: undefined,
     };
     this.#threads.add(thread);
-    this.#starting++;
+    this.#starting[role]++;
     this.#started++;
-    worker.on('message', (message: FromWorker) => this.#onMessage(thread, message));
+    worker.on('message', (message: unknown) => this.#onMessage(thread, message));
     worker.on('error', (error) => {
       thread.error ??= error;
     });
     worker.on('messageerror', (error) => {
-      if (thread.state === 'exiting') return;
+      if (thread.state !== 'busy') return;
       // An answer that could not be received: its run cannot end otherwise.
-      const job = this.#detach(thread);
+      const run = this.#detach(thread);
       this.#retire(thread);
-      job?.fail(new Error(`the answer of threading payload '${job.name}' could not be received: ${error.message}`, { cause: error }));
+      run?.job.fail(new Error(`the answer of threading payload '${run.job.name}' could not be received: ${error.message}`, { cause: error }));
       this.#pump();
     });
     const { startTimeout } = this.#config;
@@ -264,87 +355,138 @@ export class WorkerPool {
         void worker.terminate();
       }, startTimeout).unref();
     }
-    worker.on('exit', (code) => {
-      clearTimeout(thread.startLimit);
-      this.#onExit(thread, code);
-      exited();
-    });
+    worker.on('exit', (code) => this.#onExit(thread, code));
   }
 
-  #onMessage(thread: Thread, message: FromWorker): void {
-    if (message.type === 'diagnostic') {
-      // Published in the worker, also just before it was terminated: it happened.
-      const target = channel(message.channel);
-      if (target.hasSubscribers) target.publish(message.message);
+  #onMessage(thread: Thread, received: unknown): void {
+    if ((received as { tag?: unknown } | null)?.tag !== thread.tag) {
+      // Posted by a payload on its parent port (progress, say): not the pool's.
+      if (payloadMessages.hasSubscribers) {
+        const name = thread.current?.job.name ?? thread.names.get(thread.lastId);
+        payloadMessages.publish({ payload: name, message: received });
+      }
       return;
     }
-    if (thread.state === 'exiting') return;
-    if (message.type === 'ready') {
-      if (thread.state !== 'starting' || thread.error !== undefined) return;
-      clearTimeout(thread.startLimit);
-      this.#starting--;
-      this.#release(thread);
-      this.#pump();
-      return;
+    const message = received as FromWorker;
+    switch (message.type) {
+      case 'diagnostic': {
+        // Published in the worker, also just before it was terminated: it happened.
+        const target = channel(message.channel);
+        if (target.hasSubscribers) target.publish(message.message);
+        return;
+      }
+      case 'crash':
+        thread.crash = { id: message.id, error: message.error };
+        return;
+      case 'ready':
+        if (thread.state !== 'starting' || thread.error !== undefined) return;
+        clearTimeout(thread.startLimit);
+        this.#starting[thread.role]--;
+        this.#release(thread);
+        this.#pump();
+        return;
+      case 'done':
+        this.#onDone(thread, message);
     }
-    const job = thread.job;
-    if (thread.state !== 'busy' || !job || message.id !== thread.runId) return;
-    if (message.clean && thread.pending.length > 0) {
+  }
+
+  #onDone(thread: Thread, message: RunDone): void {
+    const run = thread.current;
+    if (thread.state !== 'busy' || !run || message.id !== run.id) return;
+    if (run.cancelling) {
+      clearTimeout(thread.graceLimit);
+      thread.graceLimit = undefined;
+    }
+    if (message.clean && thread.pending.length > 0 && !this.#closed) {
       // On to the next run of its batch, which the thread begins by itself.
       const next = thread.pending.shift()!;
-      thread.job = next;
-      thread.last = next.name;
-      thread.runId++;
-      job.done(message);
+      thread.current = next;
+      if (next.cancelling) this.#stop(thread, next);
+      run.job.done(message);
       return;
     }
     this.#detach(thread);
-    if (message.clean) this.#release(thread);
+    if (message.clean && !this.#closed) this.#release(thread);
     else {
-      this.#config.logger.debug({ payload: job.name }, `payload '${job.name}' left timers, sockets or other handles active in its worker thread: the thread is terminated, not reused`);
+      if (!message.clean) {
+        this.#config.logger.debug({ payload: run.job.name }, `payload '${run.job.name}' left timers, sockets or other handles active in its worker thread: the thread is terminated, not reused`);
+      }
       this.#retire(thread);
     }
-    job.done(message);
+    run.job.done(message);
     this.#pump();
   }
 
   #onExit(thread: Thread, code: number): void {
+    clearTimeout(thread.startLimit);
+    clearTimeout(thread.graceLimit);
+    clearTimeout(thread.stuckLimit);
+    releaseExitGuard(thread.worker);
+    thread.markExited();
     this.#threads.delete(thread);
-    const index = this.#idle.indexOf(thread);
-    if (index >= 0) this.#idle.splice(index, 1);
+    this.#unidle(thread);
     const state = thread.state;
     thread.state = 'exiting';
-    if (this.#closed) return;
-    if (state === 'exiting') {
-      // Retired after its payload answered, it crashed before it was gone: a timer the payload
-      // left behind threw. The payload's outcome is given already; the crash must not vanish.
-      if (thread.error !== undefined) {
-        this.#config.logger.warn({ err: thread.error, code, payload: thread.last }, `the worker thread of threading payload '${thread.last}' crashed after the payload had ended: ${String(thread.error)}`);
-      }
-      return;
-    }
+    const crash = thread.crash;
+    const error = thread.error ?? (crash ? fromThrown(crash.error) : undefined);
+    const culprit = crash === undefined ? undefined : thread.names.get(crash.id);
     if (state === 'starting') {
-      this.#starting--;
+      this.#starting[thread.role]--;
+      if (this.#closed) return;
       // Nobody ran on it, but whoever waits first would have: that run fails, so that a
       // thread that cannot start (a bad entry, resourceLimits too small) never means a hang.
-      const job = this.#nextJob();
+      const job = thread.role === 'adopt' ? this.#adopts.shift() : this.#executes.shift();
       if (job) job.fail(new WorkerCrashed(job.name, code, true, thread.error));
       else this.#config.logger.error({ err: thread.error, code }, `a threading worker thread failed to start (exit code ${code})`);
     } else if (state === 'busy') {
-      const job = this.#detach(thread);
-      job?.fail(new WorkerCrashed(job.name, code, false, thread.error));
-    } else {
-      this.#config.logger.warn({ err: thread.error, code }, `an idle threading worker thread exited with code ${code}`);
+      const run = this.#detach(thread)!;
+      const earlier = crash !== undefined && crash.id !== run.id && culprit !== undefined;
+      if (earlier) this.#blame(culprit, error, code);
+      run.job.fail(new WorkerCrashed(run.job.name, code, false, error, earlier ? culprit : undefined));
+    } else if (crash !== undefined || thread.error !== undefined) {
+      // Idle, or retired after its payload answered: something that payload left behind threw.
+      this.#blame(culprit ?? thread.names.get(thread.lastId) ?? 'unknown', error, code);
+    } else if (state === 'idle') {
+      this.#config.logger.warn({ code }, `an idle threading worker thread exited with code ${code}`);
     }
     this.#pump();
   }
 
-  /** Send `jobs` to `thread`: one run, or a batch of executes that it runs one after another. */
-  #dispatch(thread: Thread, jobs: Job[]): void {
-    const runs: { job: Job; message: ReturnType<Job['message']> }[] = [];
+  /** Report an uncaught error that payload `name` left in its thread after it had answered. */
+  #blame(name: string, error: unknown, code: number): void {
+    this.#config.logger.error(
+      { err: error, code, payload: name },
+      `threading payload '${name}' had ended, but an uncaught error it left behind crashed its worker thread: ${String(error)}`,
+    );
+  }
+
+  /**
+   * Ask the thread to stop `run`: its signal aborts, and if it has not returned after its
+   * grace period, it settles as cancelled and its thread is terminated.
+   */
+  #stop(thread: Thread, run: Run): void {
+    if (run.cancelling && thread.graceLimit !== undefined) return;
+    run.cancelling = true;
+    this.#post(thread, { tag: thread.tag, type: 'cancel', id: run.id });
+    const { grace } = run.job;
+    // A grace period beyond what a timer can count is waiting for as long as it takes.
+    if (!(grace <= 2 ** 31 - 1)) return;
+    thread.graceLimit = setTimeout(() => {
+      thread.graceLimit = undefined;
+      if (thread.current !== run) return;
+      this.#detach(thread);
+      this.#retire(thread);
+      run.job.cancel();
+      this.#pump();
+    }, grace);
+  }
+
+  /** Send `jobs` to `thread`, as `role`: one run, or a batch of executes that it runs one after another. */
+  #dispatch(thread: Thread, role: Role, jobs: Job[]): void {
+    const runs: { run: Run; message: ReturnType<Job['message']> }[] = [];
     for (const job of jobs) {
       try {
-        runs.push({ job, message: job.message() });
+        runs.push({ run: { job, id: 0, cancelling: false }, message: job.message() });
       } catch (error) {
         job.fail(error);
       }
@@ -353,63 +495,110 @@ export class WorkerPool {
       this.#release(thread);
       return;
     }
-    const job = runs[0]!.job;
+    const requests: RunRequest[] = [];
+    for (let i = 0; i < runs.length; i++) {
+      const id = ++thread.lastId;
+      const entry = runs[i]!;
+      entry.run = { job: entry.run.job, id, cancelling: false };
+      openSlot(thread.claims, id);
+      thread.names.set(id, entry.run.job.name);
+      thread.names.delete(id - rememberedNames);
+      requests.push({ tag: thread.tag, type: 'run', id, payload: entry.message.payload, args: entry.message.args });
+    }
     thread.state = 'busy';
-    thread.job = job;
-    thread.pending = runs.slice(1).map((run) => run.job);
-    thread.last = job.name;
-    const first = thread.runId + 1;
-    thread.runId = first;
-    if (job.kind === 'execute') {
+    thread.role = role;
+    thread.current = runs[0]!.run;
+    thread.pending = runs.slice(1).map(({ run }) => run);
+    if (role === 'execute') {
+      thread.executing = true;
       this.#executing++;
       this.#peakExecuting = Math.max(this.#peakExecuting, this.#executing);
     }
     thread.worker.ref();
-    const requests = runs.map(({ message }, i) => ({ type: 'run' as const, id: first + i, payload: message.payload, args: message.args }));
     try {
-      thread.worker.postMessage(requests.length === 1 ? requests[0] : { type: 'batch', runs: requests });
+      thread.worker.postMessage(requests.length === 1 ? requests[0] : { tag: thread.tag, type: 'batch', runs: requests });
     } catch (error) {
-      if (runs.length > 1) {
-        // One of them cannot be cloned; which one is told by sending them one by one: this one
-        // now, the rest when the thread is free again.
-        this.#executes.unshift(thread.pending.splice(0));
-        this.#detach(thread);
-        this.#release(thread);
-        this.#idle.pop();
-        this.#dispatch(thread, [job]);
-        return;
-      }
+      // Nothing was sent.
+      const first = runs[0]!;
+      thread.pending = [];
       this.#detach(thread);
       this.#release(thread);
-      job.fail(job.unsendable(runs[0]!.message, error));
+      if (runs.length > 1) {
+        // One of them cannot be cloned; which one is told by sending them one by one.
+        this.#executes.unshift(runs.slice(1).map(({ run }) => run.job));
+        this.#dispatch(this.#idle[thread.role].pop()!, role, [first.run.job]);
+        return;
+      }
+      first.run.job.fail(first.run.job.unsendable(first.message, error));
+    }
+  }
+
+  #post(thread: Thread, message: ToWorker): void {
+    try {
+      thread.worker.postMessage(message);
+    } catch {
+      // A thread that has exited: its exit settles what it ran.
     }
   }
 
   /**
-   * Take the job off a busy thread. The runs it was sent after that job never began: they go
-   * back to the front of the queue, for another thread.
+   * Take the current run off a busy thread. The runs it was sent after that one and has not
+   * begun go back to the front of the queue, for another thread.
    */
-  #detach(thread: Thread): Job | undefined {
-    const job = thread.job;
-    thread.job = undefined;
-    if (thread.pending.length > 0) this.#executes.unshift(thread.pending.splice(0));
-    if (job?.kind === 'execute') this.#executing--;
-    return job;
+  #detach(thread: Thread): Run | undefined {
+    const run = thread.current;
+    thread.current = undefined;
+    const back: Job[] = [];
+    for (const waiting of thread.pending.splice(0)) {
+      if (revokeSlot(thread.claims, waiting.id)) back.push(waiting.job);
+      else waiting.job.fail(new WorkerCrashed(waiting.job.name, 1, false, new Error('its worker thread was terminated as it began the payload')));
+    }
+    this.#executes.unshift(back);
+    if (thread.executing) {
+      thread.executing = false;
+      this.#executing--;
+    }
+    if (thread.state === 'busy') thread.state = 'idle';
+    return run;
   }
 
-  /** The thread is free: it waits, unreferenced, in the idle list. */
+  /** The thread is free: it waits, unreferenced, in the idle list of its role. */
   #release(thread: Thread): void {
     thread.state = 'idle';
     thread.worker.unref();
-    this.#idle.push(thread);
+    this.#idle[thread.role].push(thread);
+  }
+
+  #unidle(thread: Thread): void {
+    const idle = this.#idle[thread.role];
+    const index = idle.indexOf(thread);
+    if (index >= 0) idle.splice(index, 1);
   }
 
   #retire(thread: Thread): void {
     if (thread.state === 'exiting') return;
-    if (thread.state === 'starting') this.#starting--;
-    const index = this.#idle.indexOf(thread);
-    if (index >= 0) this.#idle.splice(index, 1);
+    if (thread.state === 'starting') {
+      this.#starting[thread.role]--;
+      clearTimeout(thread.startLimit);
+    }
+    this.#unidle(thread);
     thread.state = 'exiting';
     thread.worker.terminate().catch(() => {});
+    const stuckAfter = this.#config.stuckAfter ?? 2000;
+    thread.stuckLimit = setTimeout(() => {
+      // Terminating waits for JavaScript to run again; a thread blocked in a system call (a
+      // read of a FIFO, execSync, a blocking addon) never does.
+      const name = thread.current?.job.name ?? thread.names.get(thread.lastId) ?? 'unknown';
+      this.#config.logger.warn(
+        { payload: name, threadId: thread.worker.threadId },
+        `the worker thread of threading payload '${name}' could not be stopped: it did not end ${stuckAfter} ms ` +
+          `after it was terminated, so it is blocked in a synchronous call (a read that waits, execSync, a blocking ` +
+          `addon). It no longer keeps the process alive; Node.js cannot exit while it is blocked, so if it still is ` +
+          `when the process exits, the process ends itself with SIGKILL`,
+      );
+      thread.worker.unref();
+      guardExit(thread.worker, name);
+      thread.markExited();
+    }, stuckAfter).unref();
   }
 }

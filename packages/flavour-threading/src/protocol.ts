@@ -1,12 +1,15 @@
 /**
  * The messages between the main thread and a worker thread of the threading flavour (thrown
- * values travel in them encoded, see thrown.ts). Every
- * run carries an id and every answer names the run it answers. A lone payload travels as one
- * {@link RunRequest}; when executed payloads queue up, the pool sends a thread a
- * {@link RunBatch} of them in one message (one message per run costs more than the run of a
- * small payload). A thread still runs one payload at a time, in order, answering each as it
- * ends, and stops at the first that leaves it unclean: the pool then runs the rest elsewhere.
- * Values travel by structured clone, so everything here is plain data.
+ * values travel in them encoded, see thrown.ts). They go over the worker's parent port, which
+ * payloads may use as well: every message of the pool carries the thread's `tag`, and messages
+ * without it are not the pool's. Every run carries an id and every answer names the run it
+ * answers. A lone payload travels as one {@link RunRequest}; when executed payloads queue up,
+ * the pool sends a thread a {@link RunBatch} of them in one message (one message per run costs
+ * more than the run of a small payload). A thread still runs one payload at a time, in order,
+ * answering each as it ends, and stops at the first that leaves it unclean. Before it begins a
+ * run it claims the run's slot in shared memory ({@link claimSlot}); the pool may revoke the
+ * slots of runs not begun ({@link revokeSlot}) and give them to an idle thread, so that no run
+ * waits behind a slow one while a thread is free. Values travel by structured clone.
  */
 import type { Thrown } from './thrown.js';
 
@@ -32,69 +35,96 @@ export type PayloadSource =
       readonly state: Readonly<Record<string, unknown>>;
     };
 
+/** Messages of the pool: each carries the tag its thread was started with. */
+interface Tagged {
+  readonly tag: string;
+}
+
 /**
- * Main → worker: run a payload. The worker answers with exactly one {@link RunDone}.
+ * Main → worker: run a payload. The worker answers with exactly one {@link RunDone}, unless the
+ * run's slot was revoked before it began, or the thread dies ({@link WorkerCrash}).
  *
  * @example
- * worker.postMessage({ type: 'run', id: 1, payload: source, args: [1, 2] } satisfies RunRequest);
+ * worker.postMessage({ tag, type: 'run', id: 1, payload: source, args: [1, 2] } satisfies RunRequest);
  */
-export interface RunRequest {
+export interface RunRequest extends Tagged {
   readonly type: 'run';
-  /** Unique per worker; the answer carries it back. */
+  /** Unique per worker, increasing; the answer carries it back. */
   readonly id: number;
   readonly payload: PayloadSource;
   readonly args: readonly unknown[];
 }
 
 /**
- * All messages the main thread sends.
- *
- * @example
- * port.on('message', (message: ToWorker) => { if (message.type === 'run') void run(message); else void runAll(message.runs); });
- */
-export type ToWorker = RunRequest | RunBatch;
-
-/**
  * Main → worker: run these payloads one after another, in order, each answered by its own
- * {@link RunDone}. Their ids follow each other. The worker stops at a run that leaves it unclean
- * (or crashes it) and answers none after it; the pool sends those to another thread.
+ * {@link RunDone}. The worker stops at a run that leaves it unclean (or crashes it) and begins
+ * none after it.
  *
  * @example
- * worker.postMessage({ type: 'batch', runs: [first, second] } satisfies RunBatch);
+ * worker.postMessage({ tag, type: 'batch', runs: [first, second] } satisfies RunBatch);
  */
-export interface RunBatch {
+export interface RunBatch extends Tagged {
   readonly type: 'batch';
   readonly runs: readonly RunRequest[];
 }
 
 /**
- * Worker → main: a run has ended. `clean` says whether the worker is as good as new, that is
- * the payload left no timer, socket or other active resource behind; only then is it reused.
+ * Main → worker: the runtime stops run `id`: its cancel scope aborts (`currentSignal()` in the
+ * payload), and the payload has its grace period to return before the thread is terminated.
  *
  * @example
- * parentPort.postMessage({ type: 'done', id: 1, ok: true, value: 3, clean: true } satisfies RunDone);
+ * worker.postMessage({ tag, type: 'cancel', id: 7 } satisfies CancelRun);
  */
-export type RunDone =
-  | { readonly type: 'done'; readonly id: number; readonly ok: true; readonly value: unknown; readonly clean: boolean }
-  | { readonly type: 'done'; readonly id: number; readonly ok: false; readonly error: Thrown; readonly clean: boolean };
+export interface CancelRun extends Tagged {
+  readonly type: 'cancel';
+  readonly id: number;
+}
+
+/**
+ * All messages the main thread sends.
+ *
+ * @example
+ * const message: ToWorker = { tag, type: 'cancel', id: 7 };
+ */
+export type ToWorker = RunRequest | RunBatch | CancelRun;
+
+/**
+ * Worker → main: a run has ended. `clean` says whether the worker is as good as new, that is
+ * the payload left no timer (also an unreferenced one), socket or other active resource behind;
+ * only then is it reused. `cancelled` says whether the run's scope had been cancelled.
+ *
+ * @example
+ * parentPort.postMessage({ tag, type: 'done', id: 1, ok: true, value: 3, clean: true, cancelled: false } satisfies RunDone);
+ */
+export type RunDone = Tagged &
+  { readonly type: 'done'; readonly id: number; readonly clean: boolean; readonly cancelled: boolean } & (
+    | { readonly ok: true; readonly value: unknown }
+    | { readonly ok: false; readonly error: Thrown }
+  );
+
+/**
+ * Worker → main: an uncaught error is ending this thread, and it came from run `id` (the run
+ * in whose async context it was thrown, or the last one begun): it is that run's failure,
+ * even when that run has answered already. The thread answers nothing after it.
+ *
+ * @example
+ * parentPort.postMessage({ tag, type: 'crash', id: 3, error: toThrown(err) } satisfies WorkerCrash);
+ */
+export interface WorkerCrash extends Tagged {
+  readonly type: 'crash';
+  readonly id: number;
+  readonly error: Thrown;
+}
 
 /**
  * Worker → main: the worker has loaded its entry and takes runs.
  *
  * @example
- * parentPort.postMessage({ type: 'ready' } satisfies WorkerReady);
+ * parentPort.postMessage({ tag, type: 'ready' } satisfies WorkerReady);
  */
-export interface WorkerReady {
+export interface WorkerReady extends Tagged {
   readonly type: 'ready';
 }
-
-/**
- * All messages a worker sends.
- *
- * @example
- * worker.on('message', (message: FromWorker) => (message.type === 'ready' ? onReady() : onDone(message)));
- */
-export type FromWorker = RunDone | WorkerReady | WorkerDiagnostic;
 
 /**
  * Worker → main: a message published in the worker on a `node:diagnostics_channel` channel
@@ -102,21 +132,85 @@ export type FromWorker = RunDone | WorkerReady | WorkerDiagnostic;
  * of the same name if that has subscribers there. It is sent before the run's answer.
  *
  * @example
- * parentPort.postMessage({ type: 'diagnostic', channel: 'app:jobs', message: { done: 3 } } satisfies WorkerDiagnostic);
+ * parentPort.postMessage({ tag, type: 'diagnostic', channel: 'app:jobs', message: { done: 3 } } satisfies WorkerDiagnostic);
  */
-export interface WorkerDiagnostic {
+export interface WorkerDiagnostic extends Tagged {
   readonly type: 'diagnostic';
   readonly channel: string;
   readonly message: unknown;
 }
 
 /**
+ * All messages a worker sends.
+ *
+ * @example
+ * worker.on('message', (message: FromWorker) => (message.type === 'ready' ? onReady() : onOther(message)));
+ */
+export type FromWorker = RunDone | WorkerCrash | WorkerReady | WorkerDiagnostic;
+
+/**
  * What a worker thread is started with (its `workerData`).
  *
  * @example
- * new Worker(entry, { workerData: { forwardChannels: ['app:jobs'] } satisfies WorkerStartData });
+ * new Worker(entry, { workerData: { tag, claims: newClaims(), forwardChannels: [] } satisfies WorkerStartData });
  */
 export interface WorkerStartData {
+  /** Marks the pool's messages in both directions. */
+  readonly tag: string;
+  /** The claim slots of the runs sent to this thread, shared with the main thread. */
+  readonly claims: Int32Array;
   /** The diagnostics channels whose messages the worker forwards to the main thread. */
   readonly forwardChannels: readonly string[];
+}
+
+/**
+ * Claim slots: one per run id modulo their number. A thread has at most one batch of runs not
+ * begun at a time (at most half the slots), so the ids of runs in flight never share a slot.
+ */
+const slotCount = 256;
+const open = 0;
+const claimed = 1;
+const revoked = 2;
+
+/**
+ * The claim slots of a new thread, in memory shared with it.
+ *
+ * @example
+ * const claims = newClaims();
+ */
+export function newClaims(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(slotCount * Int32Array.BYTES_PER_ELEMENT));
+}
+
+/** The most runs a thread may be sent that it has not begun. */
+export const maxUnbegun = slotCount / 2 - 1;
+
+/**
+ * Main thread: open run `id`'s slot before sending the run.
+ *
+ * @example
+ * openSlot(thread.claims, id); worker.postMessage(request);
+ */
+export function openSlot(claims: Int32Array, id: number): void {
+  Atomics.store(claims, id % slotCount, open);
+}
+
+/**
+ * Worker: claim run `id` before beginning it; false if the main thread took it back.
+ *
+ * @example
+ * if (!claimSlot(claims, request.id)) return;
+ */
+export function claimSlot(claims: Int32Array, id: number): boolean {
+  return Atomics.compareExchange(claims, id % slotCount, open, claimed) === open;
+}
+
+/**
+ * Main thread: take back run `id`, which the worker has not begun; false if it has begun it.
+ *
+ * @example
+ * if (revokeSlot(thread.claims, id)) queue.push(job);
+ */
+export function revokeSlot(claims: Int32Array, id: number): boolean {
+  return Atomics.compareExchange(claims, id % slotCount, open, revoked) === open;
 }

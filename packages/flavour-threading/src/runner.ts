@@ -1,7 +1,7 @@
 /**
  * The threading flavour's runner: the kernel's {@link FlavourRunner} contract (run a payload,
  * settle once, close everything) on top of a {@link WorkerPool}. It turns payloads into
- * messages, answers into results or rethrown errors, and shutdown into cancellations.
+ * messages, answers into results or rethrown errors, and stops into cancellations.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
@@ -35,9 +35,11 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   readonly #pool: WorkerPool;
   #closing = false;
   readonly #answerStats = (query: unknown): void => void (query as { pools: PoolStats[] }).pools.push(this.#pool.stats());
+  readonly #gracePeriod: number;
 
   constructor(host: FlavourHost) {
     const { maxWorkers, resourceLimits, forwardChannels, startTimeout } = readOptions(host.options);
+    this.#gracePeriod = host.gracePeriod;
     this.#pool = new WorkerPool({
       maxWorkers,
       maxIdle: maxWorkers,
@@ -64,9 +66,16 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
         id: context.id,
         kind: context.kind,
         name: context.name,
+        grace: context.shutdownTimeout ?? this.#gracePeriod,
         message: () => ({ payload: toPayloadSource(payload, context.name), args }),
         unsendable: (message, error) => explainUnsendable(message.payload, message.args, error),
-        done: (answer) => settle(() => (answer.ok ? resolve(answer.value) : reject(fromThrown(answer.error)))),
+        done: (answer) =>
+          settle(() => {
+            if (answer.ok) resolve(answer.value);
+            // An AbortError once its signal aborted: the payload stopped as asked.
+            else if (answer.cancelled && answer.error.kind === 'error' && answer.error.name === 'AbortError') reject(cancelled(context));
+            else reject(fromThrown(answer.error));
+          }),
         fail: (error) => settle(() => reject(error)),
         cancel: () => settle(() => reject(cancelled(context))),
       });
@@ -74,14 +83,18 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   }
 
   /**
-   * Stop one payload: terminate its worker thread, or take it out of the queue; its `run()`
-   * settles as cancelled. Threads cannot be asked to stop, so this is abrupt, as in cobald.
+   * Stop one payload: take it out of the queue, or abort its signal (`currentSignal()` in the
+   * worker) and give it its `shutdownTimeout` (or the grace period) to return, then terminate
+   * its thread. Its `run()` settles as cancelled, unless it returns or fails first.
    */
   cancel(context: RunContext): void {
     this.#pool.cancel(context.id);
   }
 
-  /** Terminate every worker thread; running and queued payloads settle as cancelled. */
+  /**
+   * Stop everything: queued payloads settle as cancelled, running ones are stopped as by
+   * {@link cancel}, and every thread ends.
+   */
   async close(): Promise<void> {
     this.#closing = true;
     unsubscribe(statsQuery, this.#answerStats);

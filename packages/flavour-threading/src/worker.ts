@@ -1,21 +1,37 @@
 /**
  * The entry of the threading flavour's worker threads. It waits for runs on its parent port
- * (it never blocks: between runs the thread's event loop is idle), runs each payload, and
- * answers with its result or its error. The runner loads the built file (dist/worker.js), so
- * this must stay plain Node.js: no test tooling, nothing that needs a loader.
+ * (it never blocks: between runs the thread's event loop is idle), runs each payload inside the
+ * payload's cancel scope, and answers with its result or its error. The runner loads the built
+ * file (dist/worker.js), so this must stay plain Node.js: no test tooling, nothing that needs a
+ * loader.
+ *
+ * What a payload leaves behind is its own: every run is marked in the async context, so an
+ * uncaught error from one of its timers or promises is reported as that run's, whenever it
+ * happens; and a run is answered as clean (its thread fit for another payload) only when
+ * nothing of it is left that could still fail here, unreferenced timers included.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { CancelScope } from '@cobald/kernel';
+import { acceptRefusal, acceptRefusalKey } from './accept-refusal.js';
 import { compileFunction, explainMissingVariable, sourceUrlOf } from './function-compiler.js';
-import type { PayloadSource, RunDone, RunRequest, ToWorker, WorkerDiagnostic, WorkerStartData } from './protocol.js';
+import { explainModuleLoadError } from './module-load-error.js';
+import { claimSlot, type CancelRun, type FromWorker, type PayloadSource, type RunRequest, type WorkerStartData } from './protocol.js';
 import { toThrown } from './thrown.js';
 
 if (!parentPort) {
   throw new Error("dist/worker.js is the entry of @cobald/flavour-threading's worker threads; it does not run on its own");
 }
 const port = parentPort;
+const { tag, claims, forwardChannels } = workerData as WorkerStartData;
+const post = (message: FromWorker): void => port.postMessage(message);
+
+// A module that calls `accept()` when it is imported (a service and its daemon in one file)
+// would start its services again in here, and so on, thread after thread.
+(globalThis as Record<symbol, unknown>)[acceptRefusalKey] = acceptRefusal;
 
 /** The `require` function payloads see: it resolves like a script in the working directory. */
 const payloadRequire = createRequire(join(process.cwd(), '[cobald-threading-payload].js'));
@@ -24,72 +40,130 @@ type Callable = (...args: unknown[]) => unknown;
 const compiled = new Map<string, Callable>();
 const maxCompiled = 256;
 
+/** The run whose code is executing: set around each payload, inherited by all it starts. */
+const owner = new AsyncLocalStorage<number>();
+/** The scopes of the runs in progress, to cancel them by id. */
+const scopes = new Map<number, CancelScope>();
+/** The last run begun; an uncaught error outside any run's context is blamed on it. */
+let lastRun = 0;
 let running = 0;
+
 /**
  * Set when an uncaught error (a microtask or timer of a payload that threw) is ending this
- * thread. The thread still runs the microtasks already queued, so without this it could answer
- * a run as done and clean just before it dies, and the next payload sent to it would be blamed
- * for the crash. A dying thread answers nothing: its payload fails with the crash.
+ * thread. A dying thread answers nothing more: the error, reported with the run it belongs to,
+ * is that run's outcome.
  */
 let dying = false;
-process.on('uncaughtExceptionMonitor', () => {
+process.on('uncaughtExceptionMonitor', (error) => {
   // A payload that handles uncaught errors itself keeps the thread alive.
-  if (process.listenerCount('uncaughtException') === 0) dying = true;
+  if (process.listenerCount('uncaughtException') > 0 || dying) return;
+  dying = true;
+  post({ tag, type: 'crash', id: owner.getStore() ?? lastRun, error: toThrown(error) });
 });
+
+/**
+ * Unreferenced timers started by a run: they keep nothing alive, so `getActiveResourcesInfo()`
+ * does not list them, yet their callbacks can still throw here. A run that leaves one pending
+ * leaves its thread unclean.
+ */
+const unrefTimers = new Set<NodeJS.Timeout>();
+{
+  const probe = setTimeout(() => {}, 1 << 30);
+  const prototype = Object.getPrototypeOf(probe) as { unref(this: NodeJS.Timeout): NodeJS.Timeout };
+  clearTimeout(probe);
+  const unref = prototype.unref;
+  prototype.unref = function (this: NodeJS.Timeout) {
+    if (owner.getStore() !== undefined) unrefTimers.add(this);
+    return unref.call(this);
+  };
+}
 
 // Forward what payloads publish on the channels named in the option `forwardChannels`; a
 // message that cannot be cloned to the main thread is not forwarded. Only these channels have
 // a subscriber here, so payloads that check `hasSubscribers` publish nothing else.
-for (const name of (workerData as WorkerStartData | undefined)?.forwardChannels ?? []) {
+for (const name of forwardChannels) {
   subscribe(name, (message) => {
     try {
-      port.postMessage({ type: 'diagnostic', channel: name, message } satisfies WorkerDiagnostic);
+      post({ tag, type: 'diagnostic', channel: name, message });
     } catch {
       // Not cloneable (a function, a handle): dropped.
     }
   });
 }
 
-port.on('message', (message: ToWorker) => {
-  if (message.type === 'run') void run(message);
-  else if (message.type === 'batch') void runAll(message.runs);
+/** Runs the main thread asked to cancel before they began (a batch's run, claimed meanwhile). */
+const cancelledEarly = new Set<number>();
+
+port.on('message', (message: unknown) => {
+  // Payloads may use the port as well; only the pool's messages carry its tag.
+  const { tag: from, type } = (message ?? {}) as { tag?: unknown; type?: unknown };
+  if (from !== tag) return;
+  if (type === 'run') void run(message as RunRequest);
+  else if (type === 'batch') void runAll((message as { runs: RunRequest[] }).runs);
+  else if (type === 'cancel') cancel((message as CancelRun).id);
 });
+
+function cancel(id: number): void {
+  const scope = scopes.get(id);
+  if (scope) scope.cancel(new DOMException('the runtime is stopping this payload', 'AbortError'));
+  else cancelledEarly.add(id);
+}
 
 /** A batch: one run after another; none after one that left the thread unclean or is killing it. */
 async function runAll(runs: readonly RunRequest[]): Promise<void> {
   for (const request of runs) if (!(await run(request))) return;
 }
+
 /** What is active in this thread when it runs nothing; more after a run means it left something behind. */
 const baseline = resourceCounts();
-port.postMessage({ type: 'ready' });
+post({ tag, type: 'ready' });
 
-/** Run one payload and answer; resolves whether the thread is still clean (fit for the next run). */
+/**
+ * Run one payload and answer; resolves whether the thread is still clean (fit for the next
+ * run). A run the main thread took back before it began (its claim slot revoked) is skipped.
+ */
 async function run(request: RunRequest): Promise<boolean> {
+  if (dying) return false;
+  if (!claimSlot(claims, request.id)) return true;
   running++;
+  lastRun = request.id;
+  const scope = new CancelScope();
+  scopes.set(request.id, scope);
+  if (cancelledEarly.delete(request.id)) cancel(request.id);
   let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
   try {
-    outcome = { ok: true, value: await invoke(request.payload, request.args) };
+    outcome = { ok: true, value: await owner.run(request.id, () => scope.run(invoke, [request.payload, request.args])) };
   } catch (error) {
-    const { payload } = request;
-    outcome = { ok: false, error: payload.kind === 'function' ? explainMissingVariable(error, payload.name, payload.source) : error };
+    outcome = { ok: false, error: explain(error, request.payload) };
   }
+  scopes.delete(request.id);
+  // A promise the payload left rejected without a handler is reported once this turn of the
+  // event loop is over: wait for that, so that it counts as this run's failure.
+  await new Promise(setImmediate);
   running--;
   if (dying) return false;
   const clean = running === 0 && isClean();
-  const done: RunDone = outcome.ok
-    ? { type: 'done', id: request.id, ok: true, value: outcome.value, clean }
-    : { type: 'done', id: request.id, ok: false, error: toThrown(outcome.error), clean };
+  const cancelled = scope.cancelled;
   try {
-    port.postMessage(done);
+    post(
+      outcome.ok
+        ? { tag, type: 'done', id: request.id, ok: true, value: outcome.value, clean, cancelled }
+        : { tag, type: 'done', id: request.id, ok: false, error: toThrown(outcome.error), clean, cancelled },
+    );
   } catch (error) {
     const unsendable = new TypeError(
       `the result of threading payload '${request.payload.name}' cannot be sent back to the main thread ` +
         `(${error instanceof Error ? error.message : String(error)}): results travel by structured clone, ` +
         `so return plain data, not functions or objects bound to the worker`,
     );
-    port.postMessage({ type: 'done', id: request.id, ok: false, error: toThrown(unsendable), clean } satisfies RunDone);
+    post({ tag, type: 'done', id: request.id, ok: false, error: toThrown(unsendable), clean, cancelled });
   }
   return clean;
+}
+
+function explain(error: unknown, payload: PayloadSource): unknown {
+  if (payload.kind === 'function') return explainMissingVariable(error, payload.name, payload.source);
+  return explainModuleLoadError(error, payload.url);
 }
 
 async function invoke(payload: PayloadSource, args: readonly unknown[]): Promise<unknown> {
@@ -146,6 +220,11 @@ function resourceCounts(): Map<string, number> {
 }
 
 function isClean(): boolean {
+  for (const timer of unrefTimers) {
+    // Fired, cleared, or referenced again (then it is counted below).
+    if ((timer as unknown as { _destroyed?: boolean })._destroyed === true || timer.hasRef()) unrefTimers.delete(timer);
+    else return false;
+  }
   for (const [type, count] of resourceCounts()) if (count > (baseline.get(type) ?? 0)) return false;
   return true;
 }

@@ -38,8 +38,9 @@ describe('threading adopt', () => {
   });
 
   it('fails accept() with the error of an adopted payload while others busy-loop and sleep', async () => {
-    // A long grace period: accept() settles fast only because threads are terminated.
-    const runner = quietRunner({}, { gracePeriod: 30_000 });
+    // The spinner and the sleeper do not look at their signals: their threads are terminated
+    // after the grace period.
+    const runner = quietRunner({}, { gracePeriod: 300 });
     const started = new SharedArrayBuffer(8);
     runner.adopt((flag: SharedArrayBuffer) => { Atomics.store(new Int32Array(flag), 0, 1); while (true) {} }, {
       flavour: threading,
@@ -64,7 +65,7 @@ describe('threading adopt', () => {
   });
 
   it('fails accept() with an OrphanedReturn when an adopted payload returns a value', async () => {
-    const runner = quietRunner({}, { gracePeriod: 30_000 });
+    const runner = quietRunner({}, { gracePeriod: 300 });
     runner.adopt(() => { while (true) {} }, { flavour: threading, name: 'spinner' });
     runner.adopt(() => new Promise<void>((resolve) => setTimeout(resolve, 60_000)), { flavour: threading, name: 'sleeper' });
     runner.adopt(function answer() { return 42; }, { flavour: threading });
