@@ -3,9 +3,9 @@ import { service } from '@cobald/kernel';
 import type { ServiceSpec } from './options.js';
 
 /**
- * A service whose `run()` runs `spec.run`: it calls the payload with its arguments when it is a
- * function (a flavour of functions runs what `run()` returns, by the kernel's default
- * `bindService`), and returns it otherwise (a flavour whose `bindService` takes the payload
+ * A service whose `run()` runs `spec.run`: it calls the payload with what `run()` was given and
+ * then its arguments when it is a function (a flavour of functions runs what `run()` returns, by
+ * the kernel's default `bindService` or one that passes `run()` a signal), and returns it otherwise (a flavour whose `bindService` takes the payload
  * from `run()`, such as a command).
  *
  * @example
@@ -26,8 +26,9 @@ export function defaultService(spec: ServiceSpec): object {
   });
   const Service = decorate(
     class ConformanceService {
-      run(): unknown {
-        return typeof payload === 'function' ? (payload as (...args: readonly unknown[]) => unknown)(...args) : payload;
+      // What the flavour's bindService passes to run() (a signal, say) comes first.
+      run(...given: unknown[]): unknown {
+        return typeof payload === 'function' ? (payload as (...args: readonly unknown[]) => unknown)(...given, ...args) : payload;
       }
     },
   );

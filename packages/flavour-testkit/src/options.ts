@@ -112,8 +112,9 @@ export interface ConformanceOptions<F extends Flavour = Flavour> {
   readonly payloads: ConformancePayloads<TypesOf<F>['payload']>;
   /**
    * Make one service instance (`new (service({ flavour, name, shutdownTimeout })(class { run() … }))()`).
-   * By default the kit decorates a class whose `run()` calls `spec.run.payload(...args)`, or
-   * returns it when it is not a function (a flavour with `bindService`, such as commands).
+   * By default the kit decorates a class whose `run(...given)` calls
+   * `spec.run.payload(...given, ...args)`, or returns the payload when it is not a function (a
+   * flavour whose `bindService` takes the payload from `run()`, such as commands).
    * Give your own when a service of your flavour must live in a module (threads).
    */
   readonly service?: (spec: ServiceSpec<TypesOf<F>['payload']>) => object;
