@@ -1,9 +1,9 @@
 // @ts-check
 /**
  * `npx nx g ./tools/flavour-generator:flavour --name=<name>`: scaffold a flavour package that
- * builds, passes its tests and its lint-package check as generated, modelled on
- * packages/flavour-asyncio and packages/flavour-subprocess. Its payloads are functions given
- * an AbortSignal: replace src/runner.ts with the flavour's own mechanism.
+ * builds, passes its tests (the conformance kit among them) and its lint-package check as
+ * generated, modelled on packages/flavour-asyncio and packages/flavour-subprocess. Its payloads
+ * are functions given an AbortSignal: replace src/runner.ts with the flavour's own mechanism.
  */
 const path = require('node:path');
 const { generateFiles, names, readJson } = require('@nx/devkit');
@@ -24,6 +24,7 @@ async function flavourGenerator(tree, options) {
   const directory = options.directory ?? `packages/flavour-${base}`;
   if (tree.exists(directory)) throw new Error(`${directory} exists already: choose another --name or --directory`);
   const kernel = readJson(tree, 'packages/kernel/package.json').version;
+  const testkit = readJson(tree, 'packages/flavour-testkit/package.json').version;
   const { className, propertyName } = names(base);
   generateFiles(tree, path.join(__dirname, 'files'), directory, {
     flavourName,
@@ -34,6 +35,7 @@ async function flavourGenerator(tree, options) {
     runnerName: `${className}Runner`,
     kernelRange: `^${kernel}`,
     kernelVersion: kernel,
+    testkitVersion: testkit,
     description:
       options.description ?? `${base} flavour for @cobald/kernel: payloads are functions given an AbortSignal`,
     quotedName: JSON.stringify(flavourName).slice(1, -1),

@@ -19,11 +19,14 @@ beforeAll(() => {
   }
   cpSync(path.join(repo, 'tools', 'flavour-generator'), path.join(workspace, 'tools', 'flavour-generator'), { recursive: true });
   cpSync(path.join(repo, 'tools', 'package-lint'), path.join(workspace, 'tools', 'package-lint'), { recursive: true });
-  // The kernel's sources: the generated package's tests import them, as in the repository.
-  cpSync(path.join(repo, 'packages', 'kernel'), path.join(workspace, 'packages', 'kernel'), {
-    recursive: true,
-    filter: (source) => !/[\\/](dist|test)$|\.tsbuildinfo$/.test(source),
-  });
+  // The sources of the kernel and the conformance kit: the generated package's tests import
+  // them, as in the repository.
+  for (const pkg of ['kernel', 'flavour-testkit']) {
+    cpSync(path.join(repo, 'packages', pkg), path.join(workspace, 'packages', pkg), {
+      recursive: true,
+      filter: (source) => !/[\\/](dist|test)$|\.tsbuildinfo$/.test(source),
+    });
+  }
   symlinkSync(path.join(repo, 'node_modules'), path.join(workspace, 'node_modules'), 'dir');
 });
 
@@ -32,7 +35,7 @@ afterAll(() => {
 });
 
 describe('nx g ./tools/flavour-generator:flavour', () => {
-  it('scaffolds a flavour package that builds, passes lint-package and its tests', () => {
+  it('scaffolds a flavour package that builds, passes lint-package, its tests and the conformance kit', () => {
     const generated = run(process.execPath, [nx, 'g', './tools/flavour-generator:flavour', '--name=e2e-check', '--no-interactive'], {
       cwd: workspace,
     });
@@ -51,7 +54,8 @@ describe('nx g ./tools/flavour-generator:flavour', () => {
     const tested = run(process.execPath, [nx, 'run', 'cobald-flavour-e2e-check:test', '--output-style=stream'], { cwd: workspace });
     expect(tested).toMatch(/All good!/); // publint
     expect(tested).toMatch(/cobald-flavour-e2e-check v0\.1\.0/); // arethetypeswrong, which passed: nx succeeded
-    expect(tested).toMatch(/Tests:\s+4 passed, 4 total/);
+    expect(tested).toMatch(/PASS .*test\/conformance\.test\.ts/);
+    expect(tested).toMatch(/Tests:\s+35 passed, 35 total/); // 34 checks of the kit, 1 of the flavour's own
     expect(existsSync(path.join(dir, 'dist', 'index.d.ts'))).toBe(true);
   }, 300_000);
 
