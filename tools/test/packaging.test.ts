@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repo, run } from './support.js';
 
+const rootManifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+
 interface Manifest {
   readonly name: string;
   readonly version: string;
@@ -39,8 +41,16 @@ afterAll(() => {
   if (temp) rmSync(temp, { recursive: true, force: true });
 });
 
-/** Make an app in the temp folder that depends on the tarballs of `packages`, and install it. */
-function app(name: string, packages: readonly string[], files: Record<string, string>): string {
+/**
+ * Make an app in the temp folder that depends on the tarballs of `packages`, and install it.
+ * `manifest` adds to its package.json (third-party `dependencies` from the registry, a `jest` key).
+ */
+function app(
+  name: string,
+  packages: readonly string[],
+  files: Record<string, string>,
+  manifest: { readonly dependencies?: Record<string, string>; readonly [key: string]: unknown } = {},
+): string {
   const dir = path.join(temp, name);
   mkdirSync(dir);
   const dependencies = Object.fromEntries(
@@ -50,7 +60,11 @@ function app(name: string, packages: readonly string[], files: Record<string, st
       return [pkg, `file:${tarball}`];
     }),
   );
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, dependencies }, null, 2));
+  const { dependencies: thirdParty, ...rest } = manifest;
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name, private: true, ...rest, dependencies: { ...dependencies, ...thirdParty } }, null, 2),
+  );
   for (const [file, source] of Object.entries(files)) writeFileSync(path.join(dir, file), source);
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir });
   return dir;
@@ -80,6 +94,7 @@ describe('the packed packages, installed in fresh apps', () => {
         '@cobald/flavour-trio',
         '@cobald/flavour-threading',
         'cobald-flavour-subprocess',
+        '@cobald/flavour-testkit',
       ]),
     );
   });
@@ -169,4 +184,63 @@ describe('the packed packages, installed in fresh apps', () => {
     // Node 20.19+ loads ES modules through require() without a flag; a warning goes to stderr.
     expect(printed(run(process.execPath, ['app.cjs'], { cwd: dir }))).toEqual({ product: 42 });
   }, 180_000);
+
+  it("a flavour author's app runs the conformance kit under node:test and under jest", () => {
+    // The options a flavour author writes once, shared by one test file per runner.
+    const options = `
+      import { writeFileSync } from 'node:fs';
+      import { setTimeout as delay } from 'node:timers/promises';
+      import { currentSignal } from '@cobald/kernel';
+      import { asyncio } from '@cobald/flavour-asyncio';
+
+      export const options = {
+        flavour: asyncio,
+        register: () => import('@cobald/flavour-asyncio/register'),
+        payloads: {
+          returns: (value) => ({ payload: async () => value }),
+          returnsAfter: (ms, value) => ({ payload: async () => { await delay(ms); return value; } }),
+          completes: () => ({ payload: async () => {} }),
+          throws: (message) => ({ payload: async () => { throw new Error(message); } }),
+          failsTimes: (failures) => {
+            let runs = 0;
+            return { payload: async () => { if (++runs <= failures) throw new Error('failure ' + runs); } };
+          },
+          waitsForCancel: (cleanupMs, readyFile) => ({
+            payload: async () => {
+              writeFileSync(readyFile, '');
+              try {
+                await delay(1e9, undefined, { signal: currentSignal() });
+              } finally {
+                await delay(cleanupMs);
+              }
+            },
+          }),
+          ignoresCancel: (readyFile) => ({ payload: () => { writeFileSync(readyFile, ''); return new Promise(() => {}); } }),
+        },
+      };
+    `;
+    const testFile = (runner: string) => `
+      import { describe, it } from '${runner}';
+      import { describeConformance } from '@cobald/flavour-testkit';
+      import { options } from './conformance-options.mjs';
+
+      describeConformance({ describe, it, ...options });
+    `;
+    const dir = app(
+      'kit-author',
+      ['@cobald/kernel', '@cobald/flavour-asyncio', '@cobald/flavour-testkit'],
+      {
+        'conformance-options.mjs': options,
+        'conformance.node.mjs': testFile('node:test'),
+        'conformance.test.mjs': testFile('@jest/globals'),
+      },
+      { type: 'module', jest: { transform: {} }, dependencies: { jest: rootManifest.devDependencies.jest! } },
+    );
+    const checks = 34;
+    const nodeTest = run(process.execPath, ['--test', 'conformance.node.mjs'], { cwd: dir });
+    expect(nodeTest).toMatch(new RegExp(`^# pass ${checks}$`, 'm'));
+    expect(nodeTest).toMatch(/^# fail 0$/m);
+    const jest = run(process.execPath, ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js'], { cwd: dir });
+    expect(jest).toMatch(new RegExp(`Tests:\\s+${checks} passed, ${checks} total`));
+  }, 300_000);
 });
