@@ -6,7 +6,8 @@
  *
  * Exit codes: 0 after a graceful stop, 1 after a payload failed, 2 when the configuration
  * could not be loaded (or took too long), 64 (EX_USAGE) for a wrong command line, 73
- * (EX_CANTCREAT) when the log file cannot be opened; 128+N on a second shutdown signal N.
+ * (EX_CANTCREAT) when the log file cannot be opened or the monitor cannot be served; 128+N on
+ * a second shutdown signal N.
  */
 import { realpathSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -15,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 import type { Logger as PinoLogger } from 'pino';
 import { ConfigError, loadConfig, loadKernel, runSetup, type KernelModule } from './config-loader.js';
 import { createLogging, LogTargetError, type Logging } from './logging.js';
-import { SystemdNotifier, type NotifySend } from './notify.js';
+import type { Monitor } from '@cobald/monitor';
+import { MonitorError, serveMonitor } from './monitor.js';
+import { SystemdNotifier, treeStatus, type NotifySend } from './notify.js';
 import { parseCommand, usage, UsageError, type RunOptions } from './options.js';
 import { trapDaemonSignals } from './signals.js';
 import { Startup } from './startup.js';
@@ -123,7 +126,19 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
 
   const { runtime } = kernel;
   const untrap = trapDaemonSignals({ logging, logger, kernel });
-  const notifier = new SystemdNotifier({ logger, env: options.env ?? process.env, send: options.notify });
+  let monitor: Monitor | undefined;
+  const notifier = new SystemdNotifier({
+    logger,
+    env: options.env ?? process.env,
+    send: options.notify,
+    // The watchdog's timer firing shows that the event loop answers; the monitor also watches its delay.
+    healthy: () => runtime.running && (monitor?.health().ok ?? true),
+    status: () => {
+      const tree = runtime.tree();
+      // The tree says 'running' until the payloads are being stopped; a stop was asked for before.
+      return treeStatus(tree.state === 'running' && !runtime.running ? { ...tree, state: 'stopping' } : tree);
+    },
+  });
   const startup = new Startup({ logger, timeout: command.startTimeout, gracePeriod: command.gracePeriod ?? kernelGracePeriod });
   try {
     runtime.configure({ logger, ...(command.gracePeriod === undefined ? {} : { gracePeriod: command.gracePeriod }) });
@@ -146,6 +161,16 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
     }
     const config = start.value;
     logger.info({ config: config.path, flavours: flavourVersions(kernel) }, `configuration ${config.path} loaded`);
+    if (command.monitor) {
+      try {
+        monitor = await serveMonitor(runtime, { ...command.monitor, tokenFile: command.monitorTokenFile, cwd: options.cwd });
+      } catch (error) {
+        if (!(error instanceof MonitorError)) throw error;
+        logger.fatal({ err: error.cause ?? error }, error.message);
+        return exitCodes.cantCreate;
+      }
+      logger.info({ url: monitor.url }, 'monitor listening');
+    }
 
     const accepting = runtime.accept();
     // Only now that the kernel has its handlers, so that no signal finds the process without one.
@@ -183,6 +208,7 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
     startup.dispose();
     untrap();
     await notifier.close();
+    await monitor?.close();
   }
 }
 

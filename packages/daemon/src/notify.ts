@@ -1,6 +1,7 @@
 /**
  * Readiness and liveness for systemd (sd_notify(3)): `READY=1` once the daemon accepts,
- * `STOPPING=1` when it begins to shut down, `WATCHDOG=1` every half `WATCHDOG_USEC`. Node.js
+ * `STOPPING=1` when it begins to shut down, `WATCHDOG=1` every half `WATCHDOG_USEC` while the
+ * daemon is healthy, and `STATUS=` with a one-line summary for `systemctl status`. Node.js
  * cannot send unix datagrams without a native module, so messages go through the
  * `systemd-notify` binary. That binary is a child process, so the unit needs
  * `NotifyAccess=all` for systemd to accept its messages.
@@ -25,7 +26,17 @@ export interface NotifierOptions {
   readonly logger: NotifyLogger;
   /** This process's id, for `WATCHDOG_PID`. Default `process.pid`. */
   readonly pid?: number;
+  /**
+   * Whether the daemon is healthy; `WATCHDOG=1` is only sent while it is, so that systemd
+   * restarts a daemon that stays unhealthy. Default: always.
+   */
+  readonly healthy?: () => boolean;
+  /** A one-line summary for `STATUS=`, sent after `READY=1` and whenever it changes. Default: none. */
+  readonly status?: () => string;
 }
+
+/** Milliseconds between checks whether the `STATUS=` summary changed. */
+const statusInterval = 5000;
 
 /** The longest that {@link SystemdNotifier.close} waits for messages still on their way. */
 const closeTimeout = 2000;
@@ -47,7 +58,11 @@ export class SystemdNotifier {
   readonly #watchdogInterval: number | undefined;
   readonly #pending = new Set<Promise<void>>();
   readonly #sent = new Set<string>();
+  readonly #healthy: () => boolean;
+  readonly #status: (() => string) | undefined;
   #watchdog: NodeJS.Timeout | undefined;
+  #statusTimer: NodeJS.Timeout | undefined;
+  #lastStatus: string | undefined;
   #warned = false;
 
   constructor(options: NotifierOptions) {
@@ -56,6 +71,8 @@ export class SystemdNotifier {
     this.#logger = options.logger;
     this.#enabled = Boolean(env.NOTIFY_SOCKET);
     this.#watchdogInterval = this.#enabled ? watchdogInterval(env, options.pid ?? process.pid) : undefined;
+    this.#healthy = options.healthy ?? (() => true);
+    this.#status = options.status;
   }
 
   /** Whether systemd listens: `NOTIFY_SOCKET` is set. */
@@ -68,19 +85,26 @@ export class SystemdNotifier {
     return this.#watchdogInterval;
   }
 
-  /** The daemon accepts: send `READY=1` and start the watchdog. */
+  /** The daemon accepts: send `READY=1` and start the watchdog and the status updates. */
   ready(): void {
     if (!this.#once('READY=1')) return;
     if (this.#watchdogInterval !== undefined && !this.#watchdog) {
-      this.#watchdog = setInterval(() => this.#post(['WATCHDOG=1']), this.#watchdogInterval);
+      this.#watchdog = setInterval(() => {
+        if (this.#healthy()) this.#post(['WATCHDOG=1']);
+      }, this.#watchdogInterval);
       this.#watchdog.unref();
+    }
+    if (this.#status && !this.#statusTimer) {
+      this.#sendStatus();
+      this.#statusTimer = setInterval(() => this.#sendStatus(), statusInterval);
+      this.#statusTimer.unref();
     }
   }
 
   /** The daemon begins to shut down: send `STOPPING=1` and stop the watchdog. */
   stopping(): void {
     this.#stopWatchdog();
-    this.#once('STOPPING=1');
+    if (this.#once('STOPPING=1') && this.#status) this.#sendStatus();
   }
 
   /** Stop the watchdog and wait (at most two seconds) for messages still being sent. */
@@ -123,9 +147,18 @@ export class SystemdNotifier {
     );
   }
 
+  #sendStatus(): void {
+    const status = this.#status?.().replace(/[\r\n]+/g, ' ');
+    if (status === undefined || status === this.#lastStatus) return;
+    this.#lastStatus = status;
+    this.#post([`STATUS=${status}`]);
+  }
+
   #stopWatchdog(): void {
     clearInterval(this.#watchdog);
     this.#watchdog = undefined;
+    clearInterval(this.#statusTimer);
+    this.#statusTimer = undefined;
   }
 }
 
@@ -156,3 +189,42 @@ export const systemdNotify: NotifySend = (assignments) =>
       else reject(new Error(`systemd-notify ${assignments.join(' ')} ${signal ? `was killed by ${signal}` : `exited with ${code}`}: ${stderr.trim()}`));
     });
   });
+
+/** What {@link treeStatus} reads of a node of `runtime.tree()`, at any depth. */
+interface StatusNode {
+  readonly flavour?: string;
+  readonly state?: string;
+  readonly restarts?: number;
+  readonly kind?: string;
+  readonly payloads?: readonly StatusNode[];
+  readonly children?: readonly StatusNode[];
+}
+
+/**
+ * The one-line `STATUS=` summary of a tree: its state, the adopted payloads by flavour, how
+ * many are restarting and how often they were restarted. Executes come and go too fast to count.
+ *
+ * @example
+ * treeStatus(runtime.tree()); // 'running: 3 payloads (2 asyncio, 1 trio), 1 restarting, 4 restarts'
+ */
+export function treeStatus(tree: { readonly state: string; readonly flavours?: readonly StatusNode[] }): string {
+  const flavours = new Map<string, number>();
+  let payloads = 0;
+  let restarting = 0;
+  let restarts = 0;
+  const walk = (nodes: readonly StatusNode[] | undefined): void => {
+    for (const node of nodes ?? []) {
+      if (node.state !== undefined && node.kind !== 'execute') {
+        payloads++;
+        if (node.flavour !== undefined) flavours.set(node.flavour, (flavours.get(node.flavour) ?? 0) + 1);
+        if (node.state === 'restarting') restarting++;
+        restarts += node.restarts ?? 0;
+      }
+      walk(node.payloads);
+      walk(node.children);
+    }
+  };
+  walk(tree.flavours);
+  const byFlavour = [...flavours].map(([flavour, count]) => `${count} ${flavour}`).join(', ');
+  return `${tree.state}: ${payloads} payload${payloads === 1 ? '' : 's'}${byFlavour ? ` (${byFlavour})` : ''}, ${restarting} restarting, ${restarts} restart${restarts === 1 ? '' : 's'}`;
+}

@@ -25,6 +25,10 @@ export interface RunOptions {
   readonly gracePeriod: number | undefined;
   /** Milliseconds the configuration may take to load before the daemon gives up. Default 60000. */
   readonly startTimeout: number;
+  /** Where `@cobald/monitor` serves (`--monitor [host:]port`); no monitor when absent. */
+  readonly monitor?: { readonly host: string; readonly port: number } | undefined;
+  /** The file whose content is the monitor's bearer token (`--monitor-token-file`). */
+  readonly monitorTokenFile?: string | undefined;
 }
 
 /** The default of `--start-timeout`: below systemd's default `TimeoutStartSec=` of 90 s. */
@@ -61,13 +65,18 @@ Options:
                          (default: 3000)
   --start-timeout <ms>   how long loading the configuration may take, or 'infinity'
                          (default: 60000)
+  --monitor [host:]port  serve the live page, /metrics, /healthz and /readyz there;
+                         host 127.0.0.1 unless given, port 0 picks a free one
+  --monitor-token-file <path>
+                         require the bearer token in this file on every monitor request
   -h, --help             show this text
   -v, --version          show the version
 
 Signals: SIGINT, SIGTERM stop gracefully (a second one forces exit), also while the
 configuration loads; SIGHUP reopens the log file; SIGUSR1 logs the supervision tree.
 Exit codes: 0 stopped gracefully, 1 a payload failed, 2 the configuration failed or
-took too long, 64 wrong usage, 73 cannot open the log file, 128+N forced exit by signal N.`;
+took too long, 64 wrong usage, 73 cannot open the log file or serve the monitor,
+128+N forced exit by signal N.`;
 
 /**
  * Read `cobald`'s arguments (without `node` and the script).
@@ -92,6 +101,8 @@ export function parseCommand(argv: readonly string[]): Command {
         'log-pretty': { type: 'boolean' },
         'grace-period': { type: 'string' },
         'start-timeout': { type: 'string' },
+        monitor: { type: 'string' },
+        'monitor-token-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -121,7 +132,22 @@ export function parseCommand(argv: readonly string[]): Command {
 
   const gracePeriod = milliseconds('--grace-period', values['grace-period']);
   const startTimeout = milliseconds('--start-timeout', values['start-timeout']) ?? defaultStartTimeout;
-  return { command: 'run', config, logLevel, logTarget, logJournal, logPretty, gracePeriod, startTimeout };
+  const monitor = values.monitor === undefined ? undefined : parseListen(values.monitor);
+  const monitorTokenFile = values['monitor-token-file'];
+  if (monitorTokenFile !== undefined && !monitor) throw new UsageError('--monitor-token-file needs --monitor');
+  if (monitorTokenFile === '') throw new UsageError('--monitor-token-file needs the path of a file');
+  return { command: 'run', config, logLevel, logTarget, logJournal, logPretty, gracePeriod, startTimeout, monitor, monitorTokenFile };
+}
+
+/** `9464`, `0.0.0.0:9464`, `[::1]:9464`: the host defaults to loopback. */
+export function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):)?(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) {
+    throw new UsageError(`--monitor must be [host:]port with a port from 0 to 65535, got '${text}'`);
+  }
+  const host = match[1] === undefined ? '127.0.0.1' : match[1].replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
 }
 
 /** A whole number of milliseconds that Node's timers can hold, or `infinity`; undefined when absent. */

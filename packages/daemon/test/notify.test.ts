@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SystemdNotifier, watchdogInterval, type NotifySend } from '../src/notify.js';
+import { SystemdNotifier, treeStatus, watchdogInterval, type NotifySend } from '../src/notify.js';
 import { Daemon, accepting, fixture, tempDir, withoutSystemd } from './support.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,6 +57,50 @@ describe('SystemdNotifier', () => {
     expect(sent.at(-1)).toBe('STOPPING=1');
   });
 
+  it('sends no WATCHDOG=1 while the daemon is unhealthy, so that systemd restarts it', async () => {
+    const { sent, send, logger } = recorder();
+    let healthy = true;
+    const notifier = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '40000' }, send, logger, healthy: () => healthy });
+    notifier.ready();
+    await sleep(80);
+    healthy = false;
+    const beats = sent.filter((message) => message === 'WATCHDOG=1').length;
+    expect(beats).toBeGreaterThanOrEqual(1);
+    await sleep(100);
+    expect(sent.filter((message) => message === 'WATCHDOG=1')).toHaveLength(beats);
+    healthy = true;
+    await sleep(80);
+    expect(sent.filter((message) => message === 'WATCHDOG=1').length).toBeGreaterThan(beats);
+    await notifier.close();
+  });
+
+  it('sends STATUS= after READY=1 and again only when it changed', async () => {
+    const { sent, send, logger } = recorder();
+    let status = 'running: 2 payloads (2 asyncio), 0 restarting, 0 restarts';
+    const notifier = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x' }, send, logger, status: () => status });
+    notifier.ready();
+    expect(sent).toEqual(['READY=1', `STATUS=${status}`]);
+    status = 'stopping: 2 payloads (2 asyncio), 0 restarting, 0 restarts';
+    notifier.stopping();
+    notifier.stopping();
+    await notifier.close();
+    expect(sent).toEqual(['READY=1', 'STATUS=running: 2 payloads (2 asyncio), 0 restarting, 0 restarts', 'STOPPING=1', `STATUS=${status}`]);
+  });
+
+  it('summarises a tree in one line for STATUS=', () => {
+    const payload = (flavour: string, state: string, restarts = 0, kind = 'adopt') => ({ flavour, state, restarts, kind, children: [] });
+    expect(treeStatus({ state: 'idle', flavours: [] })).toBe('idle: 0 payloads, 0 restarting, 0 restarts');
+    expect(
+      treeStatus({
+        state: 'running',
+        flavours: [
+          { flavour: 'asyncio', payloads: [payload('asyncio', 'running', 2), { ...payload('asyncio', 'running'), children: [payload('threading', 'running', 0, 'execute')] }] },
+          { flavour: 'supervisor', payloads: [{ ...payload('supervisor', 'running', 1), children: [payload('trio', 'restarting', 3)] }] },
+        ],
+      }),
+    ).toBe('running: 4 payloads (2 asyncio, 1 supervisor, 1 trio), 1 restarting, 6 restarts');
+  });
+
   it('reads the watchdog interval as sd_watchdog_enabled does', () => {
     expect(watchdogInterval({}, 1)).toBeUndefined();
     expect(watchdogInterval({ WATCHDOG_USEC: '30000000' }, 1)).toBe(15_000);
@@ -100,8 +144,10 @@ describe('systemd notifications from the cobald command', () => {
     chmodSync(script, 0o755);
     const env = { ...withoutSystemd(process.env), PATH: `${bin}:${process.env.PATH}`, NOTIFY_SOCKET: '/run/fake-notify.sock' };
     // Whole lines only: the file exists, empty, a moment before the script's echo writes to it.
-    const sent = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
-    return { env, sent };
+    const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
+    // Every message but the STATUS= summaries, which have a test of their own.
+    const sent = (): string[] => lines().filter((line) => !line.startsWith('STATUS='));
+    return { env, sent, lines };
   }
 
   it('sends READY=1 once accepting and STOPPING=1 on shutdown', async () => {
@@ -138,6 +184,19 @@ describe('systemd notifications from the cobald command', () => {
     expect((await daemon.exited).code).toBe(1);
     expect(sent()).toEqual(['READY=1', 'STOPPING=1']);
     expect(daemon.records().find((record) => record.level === 60)).toMatchObject({ payload: { name: 'crasher' } });
+  });
+
+  it('sends STATUS= with a one-line summary once ready and when stopping', async () => {
+    const { env, lines } = fakeSystemdNotify();
+    const daemon = new Daemon(['run', fixture('heartbeat.mjs')], { env });
+    await daemon.until(() => lines().some((line) => line.startsWith('STATUS=')) || undefined, 'STATUS=');
+    daemon.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+    // Each message is a systemd-notify of its own: READY=1 and its STATUS= may arrive in either order.
+    expect(lines()).toHaveLength(4);
+    expect(lines()).toEqual(
+      expect.arrayContaining(['READY=1', 'STATUS=running: 1 payload (1 asyncio), 0 restarting, 0 restarts', 'STOPPING=1', 'STATUS=stopping: 1 payload (1 asyncio), 0 restarting, 0 restarts']),
+    );
   });
 
   it('sends no READY=1 when the configuration fails', async () => {
