@@ -1,4 +1,5 @@
-export { ServiceRunner, type ServiceRunnerOptions, type RunOptions, type AdoptOptions, type SupervisorAdoptOptions } from './service-runner.js';
+export { ServiceRunner, type ServiceRunnerOptions } from './service-runner.js';
+export type { RunOptions, AdoptOptions, SupervisorAdoptOptions } from './run-options.js';
 export {
   supervisor,
   isSupervisorSpec,

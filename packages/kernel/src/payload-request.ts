@@ -4,7 +4,7 @@
  */
 import type { Flavour } from './flavour.js';
 import { loadFlavour, resolveFlavour, type ServiceRecord } from './registry.js';
-import type { AdoptOptions } from './service-runner.js';
+import type { AdoptOptions } from './run-options.js';
 import { nextPayloadId } from './supervisor.js';
 import { restartPolicy, type RestartPolicy, type SupervisionOptions } from './supervision-options.js';
 import { isSupervisorSpec, type SupervisorSpec } from './supervisor-spec.js';

@@ -12,13 +12,13 @@ import { loadedFlavour, request, serviceRequest, supervisorRequest, type Payload
 import { claimAcceptor, releaseAcceptor, startWaitingServices, type Acceptor, type ServiceRecord } from './registry.js';
 import { Session } from './session.js';
 import { forceExit, trapShutdownSignals, type ShutdownSignal } from './signals.js';
-import type { SupervisionOptions } from './supervision-options.js';
 import { nextPayloadId, stoppedBy } from './supervisor.js';
 import { isSupervisorSpec, type SupervisorSpec } from './supervisor-spec.js';
 import { runSupervisor, stopBound } from './supervision-tree.js';
 import { checkMilliseconds } from './supervision-options.js';
 import { buildTree, type PayloadSnapshot, type RuntimeTree } from './tree.js';
 import { trapUncaught, type UncaughtOrigin } from './uncaught.js';
+import type { AdoptOptions, RunOptions, SupervisorAdoptOptions } from './run-options.js';
 
 /** Options of a {@link ServiceRunner}. */
 export interface ServiceRunnerOptions {
@@ -43,22 +43,6 @@ export interface ServiceRunnerOptions {
   /** Options per flavour name, handed to that flavour's runner, e.g. `{ threading: { maxWorkers: 4 } }`. */
   readonly flavours?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
-
-/** How to run one payload. */
-export interface RunOptions<F, Args> {
-  /** The flavour: the object a flavour package exports, or a registered flavour's name. */
-  readonly flavour: F;
-  /** The payload's arguments. */
-  readonly args?: Args;
-  /** A name for logs and errors; by default the payload's own name. */
-  readonly name?: string;
-}
-
-/** How to adopt one payload: {@link RunOptions} and how to supervise it. */
-export type AdoptOptions<F, Args> = RunOptions<F, Args> & SupervisionOptions;
-
-/** How to adopt a supervisor made by `supervisor()`: no flavour, its own name by default. */
-export type SupervisorAdoptOptions = SupervisionOptions & { readonly name?: string };
 
 type ResolvedOptions = Required<Omit<ServiceRunnerOptions, 'flavours'>> & Pick<ServiceRunnerOptions, 'flavours'>;
 
@@ -307,7 +291,7 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
    * notifySystemd('READY=1');
    */
   whenRunning(): Promise<void> {
-    return this.#session?.running ?? Promise.reject(new RunnerNotAccepting('whenRunning'));
+    return this.#session?.whenRunning ?? Promise.reject(new RunnerNotAccepting('whenRunning'));
   }
 
   /**

@@ -33,7 +33,7 @@ export class Session {
   /** Resolves when the session has ended, whatever its outcome. */
   readonly stopped: Promise<void>;
   /** Resolves when the session accepts work; rejects if it ends before. */
-  readonly running: Promise<void>;
+  readonly whenRunning: Promise<void>;
   #running!: { resolve: () => void; reject: (error: unknown) => void };
   #requestStop!: () => void;
   #ended!: () => void;
@@ -47,8 +47,8 @@ export class Session {
     this.supervisor = new Supervisor(config.logger, () => this.requestStop());
     this.stopRequested = new Promise((resolve) => (this.#requestStop = resolve));
     this.stopped = new Promise((resolve) => (this.#ended = resolve));
-    this.running = new Promise((resolve, reject) => (this.#running = { resolve, reject }));
-    this.running.catch(() => {});
+    this.whenRunning = new Promise((resolve, reject) => (this.#running = { resolve, reject }));
+    this.whenRunning.catch(() => {});
   }
 
   /** Mark the session as accepting work. */
@@ -99,7 +99,7 @@ export class Session {
   requestStop(): void {
     this.#stopping = true;
     // Before stop() begins, so that a payload meeting a refusal already counts as stopping.
-    if (this.state !== 'starting') this.supervisor.stopping();
+    if (this.state !== 'starting') this.supervisor.beginStop();
     this.#requestStop();
   }
 
@@ -169,7 +169,7 @@ export class Session {
     this.state = 'stopping';
     publishRuntime({ state: 'stopping' });
     const { supervisor } = this;
-    supervisor.stopping();
+    supervisor.beginStop();
     const { logger, gracePeriod } = this.#config;
     const timeoutOf = (node: PayloadNode) => node.shutdownTimeout ?? gracePeriod;
     const cancel = (node: PayloadNode): boolean => this.cancel(node);

@@ -240,7 +240,7 @@ export class Supervisor {
   }
 
   /** Begin stopping: no more restarts, and payloads waiting to restart are done. Idempotent. */
-  stopping(): void {
+  beginStop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
     for (const node of [...this.#live.values()]) {

@@ -129,5 +129,5 @@ describe('accept and shutdown', () => {
     expect(result.stdout).toBe(
       ['leaving the block', 'payload stopped', 'accept resolved', 'after the block', 'accept rejected: PayloadFailure', 'disposed without throwing', ''].join('\n'),
     );
-  });
+  }, 30_000);
 });

@@ -33,7 +33,7 @@ describe('shutdown signals', () => {
     expect(twice.code).toBe(128 + 15);
     expect(twice.stdout).toContain('error: SIGTERM during shutdown: forcing exit\n');
     expect(twice.stdout).not.toContain('cleanup finished');
-  });
+  }, 30_000);
 
   it('installs handlers while accepting, and none when handleSignals is false', async () => {
     const inline = inlineFlavour();
