@@ -53,6 +53,10 @@ const project = (displayName, rootDir) => ({
   rootDir,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testEnvironment: 'node',
+  // Many tests start child processes (signals, the daemon, fixtures on built packages): on a
+  // loaded 2-core machine jest's default of 5 s fails them for being slow, not wrong. A hang
+  // still fails, after 30 s.
+  testTimeout: 30_000,
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper,
   transform: {

@@ -2,7 +2,8 @@
  * The runnable examples of the user guides: every ```js block of the files below is saved as
  * an ES module inside the repository (so that `@cobald/*` resolve to the built workspace
  * packages, as in an app that installed them) and run with node. A daemon that is still
- * running after a moment gets SIGINT, as a person would press Ctrl-C. Each must exit with 0.
+ * running a moment after its runner began to accept gets SIGINT, as a person would press Ctrl-C.
+ * Each must exit with 0.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -20,6 +21,15 @@ const documents = [
 
 const scratch = path.join(repo, 'tools', '.doc-examples');
 mkdirSync(scratch, { recursive: true });
+// Preloaded into every example: tells the test when a runner accepts (the runtime's own
+// diagnostics channel), so that Ctrl-C comes after start-up however slow the machine is.
+const accepting = path.join(scratch, 'report-accepting.mjs');
+writeFileSync(
+  accepting,
+  "import { subscribe } from 'node:diagnostics_channel';\n" +
+    "subscribe('cobald:runtime', (event) => { if (event.state === 'running') process.stderr.write('\\u0000accepting\\n'); });\n",
+);
+const marker = '\u0000accepting\n';
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 interface Outcome {
@@ -31,15 +41,21 @@ interface Outcome {
 
 function run(file: string): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', accepting, file], { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
     let interrupted = false;
-    const interrupt = setTimeout(() => {
-      interrupted = true;
-      child.kill('SIGINT');
-    }, 1500);
+    let interrupt: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk;
+      if (!output.includes(marker)) return;
+      output = output.replace(marker, '');
+      clearTimeout(interrupt);
+      interrupt = setTimeout(() => {
+        interrupted = true;
+        child.kill('SIGINT');
+      }, 1500);
+    });
     const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
