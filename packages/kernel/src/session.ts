@@ -9,6 +9,7 @@ import { CancelScope, stopReason } from './cancellation.js';
 import { payloadChannel, publishRuntime, tracePayload } from './instrumentation.js';
 import { Supervisor, type PayloadNode } from './supervisor.js';
 import { escapeInTree, isSupervisorNode } from './supervision-tree.js';
+import { within } from './within.js';
 
 export type SessionState = 'starting' | 'running' | 'stopping';
 
@@ -245,16 +246,4 @@ function scopeOf(context: RunContext): CancelScope {
   const scope = (node.scope = new CancelScope());
   scope.owner = node as PayloadNode;
   return scope;
-}
-
-/** Wait for `promise` at most `ms` milliseconds (`Infinity`: as long as it takes). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  if (ms === Infinity) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

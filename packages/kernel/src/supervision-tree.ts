@@ -18,6 +18,7 @@ import { backoffDelay } from './supervision-options.js';
 import { createNode, info, stoppedBy, type EndState, type PayloadNode } from './supervisor.js';
 import { isSupervisorSpec, type Child, type SupervisorSpec } from './supervisor-spec.js';
 import { showSubtree, type Subtree } from './tree.js';
+import { within } from './within.js';
 
 /** The flavour name that supervisors show in the tree and in errors. */
 export const supervisorFlavour = 'supervisor';
@@ -460,17 +461,5 @@ class SupervisionTree implements Subtree {
 
   async #stopAll(): Promise<void> {
     for (const slot of [...this.#slots].reverse()) await this.#stopChild(slot);
-  }
-}
-
-/** Wait for `promise` at most `ms` milliseconds; undefined waits as long as it takes. */
-async function within(promise: Promise<void>, ms: number | undefined): Promise<void | 'timeout'> {
-  if (ms === undefined || ms >= 2 ** 31) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
