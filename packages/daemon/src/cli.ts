@@ -14,6 +14,7 @@ import { constants } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger as PinoLogger } from 'pino';
+import { describe } from './describe.js';
 import { ConfigError, loadConfig, loadKernel, runSetup, type KernelModule } from './config-loader.js';
 import { createLogging, LogTargetError, type Logging } from './logging.js';
 import type { Monitor } from '@cobald/monitor';
@@ -107,10 +108,14 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
 async function run(command: RunOptions & { readonly command: 'run' }, logging: Logging, options: MainOptions & { cwd: string }): Promise<number> {
   const { logger } = logging;
   const { command: _run, config: configFile, ...settings } = command;
+  // Before the first record: once a supervisor has seen one, its signals are handled.
+  const startup = new Startup({ logger, timeout: command.startTimeout, gracePeriod: command.gracePeriod ?? kernelGracePeriod });
+  startup.listen();
   let kernel: KernelModule;
   try {
     kernel = await loadKernel(resolve(options.cwd, configFile));
   } catch (error) {
+    startup.dispose();
     return configFailed(logger, error);
   }
   const { kernelVersion } = kernel;
@@ -139,17 +144,26 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
       return treeStatus(tree.state === 'running' && !runtime.running ? { ...tree, state: 'stopping' } : tree);
     },
   });
-  const startup = new Startup({ logger, timeout: command.startTimeout, gracePeriod: command.gracePeriod ?? kernelGracePeriod });
   try {
     runtime.configure({ logger, ...(command.gracePeriod === undefined ? {} : { gracePeriod: command.gracePeriod }) });
-    const start = await startup.run(async (signal) => {
+    const start = await startup.run(runtime, async (signal) => {
       const config = await loadConfig(configFile, options.cwd);
       // Stopped while it was imported: its default function is not called.
       if (!signal.aborted) await runSetup(config, runtime, { logger: logger.child({ config: basename(config.path) }), signal });
-      return config;
+      if (signal.aborted) return;
+      logger.info({ config: config.path, flavours: flavourVersions(kernel) }, `configuration ${config.path} loaded`);
+      // Under the start's guard too: a signal while the monitor opens its port still stops the daemon.
+      if (command.monitor) {
+        monitor = await serveMonitor(runtime, { ...command.monitor, tokenFile: command.monitorTokenFile, cwd: options.cwd });
+        logger.info({ url: monitor.url }, 'monitor listening');
+      }
     });
     switch (start.kind) {
       case 'failed':
+        if (start.error instanceof MonitorError) {
+          logger.fatal({ err: start.error.cause ?? start.error }, start.error.message);
+          return exitCodes.cantCreate;
+        }
         return configFailed(logger, start.error);
       case 'broken':
         return exitCodes.config;
@@ -158,18 +172,6 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
         return exitCodes.ok;
       case 'forced':
         return start.signal ? 128 + constants.signals[start.signal] : exitCodes.config;
-    }
-    const config = start.value;
-    logger.info({ config: config.path, flavours: flavourVersions(kernel) }, `configuration ${config.path} loaded`);
-    if (command.monitor) {
-      try {
-        monitor = await serveMonitor(runtime, { ...command.monitor, tokenFile: command.monitorTokenFile, cwd: options.cwd });
-      } catch (error) {
-        if (!(error instanceof MonitorError)) throw error;
-        logger.fatal({ err: error.cause ?? error }, error.message);
-        return exitCodes.cantCreate;
-      }
-      logger.info({ url: monitor.url }, 'monitor listening');
     }
 
     const accepting = runtime.accept();
@@ -220,13 +222,13 @@ function logFailure(logger: PinoLogger, error: unknown): void {
   if (failure?.name === 'PayloadFailure') {
     logger.fatal({ payload: failure.payload, err: failure.cause }, String(failure.message));
   } else {
-    logger.fatal({ err: error }, `the runtime failed: ${String(error)}`);
+    logger.fatal({ err: error }, `the runtime failed: ${describe(error)}`);
   }
 }
 
 function configFailed(logger: PinoLogger, error: unknown): number {
   if (error instanceof ConfigError) logger.fatal({ err: error.cause ?? error }, error.message);
-  else logger.fatal({ err: error }, `cannot load the configuration: ${String(error)}`);
+  else logger.fatal({ err: error }, `cannot load the configuration: ${describe(error)}`);
   return exitCodes.config;
 }
 

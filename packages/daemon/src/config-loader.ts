@@ -14,6 +14,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Kernel from '@cobald/kernel';
 import type { Logger as PinoLogger } from 'pino';
+import { describe } from './describe.js';
 
 /** The kernel's module, as the configuration sees it. */
 export type KernelModule = typeof Kernel;
@@ -185,8 +186,4 @@ function importTarget(entry: unknown): string | undefined {
     if (target) return target;
   }
   return undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

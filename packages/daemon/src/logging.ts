@@ -76,8 +76,17 @@ export async function createLogging(options: LoggingOptions): Promise<Logging> {
   } catch (error) {
     throw new LogTargetError(`cannot open the log file ${file}: ${(error as Error).message}`, { cause: error });
   }
-  // A failure of the log file after it was opened must not crash the daemon.
-  destination.on('error', (error) => process.stderr.write(`cobald: log file ${file ?? options.target}: ${error.message}\n`));
+  // A failure of the log target after it was opened (a full disk; a closed pipe, as when
+  // journald restarts) must not crash the daemon: it is said on stderr, unless that is the
+  // target, and the daemon runs on without its logs.
+  let failed = false;
+  destination.on('error', (error) => {
+    failed = true;
+    if (options.target !== 'stderr') process.stderr.write(`cobald: log file ${file ?? options.target}: ${error.message}\n`);
+  });
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => {});
+  }
 
   const notes: string[] = [];
   let stream: DestinationStream = destination;
@@ -103,9 +112,15 @@ export async function createLogging(options: LoggingOptions): Promise<Logging> {
     file,
     notes,
     reopen: () => {
-      if (file !== undefined) destination.reopen();
+      if (file === undefined) return;
+      destination.reopen();
+      failed = false;
     },
-    flush: () => destination.flushSync(),
+    // sonic-boom's flushSync() retries a write that fails forever (a full disk, a closed pipe),
+    // which would hang the daemon on its way out: after a failure there is nothing to flush to.
+    flush: () => {
+      if (!failed) destination.flushSync();
+    },
   };
 }
 

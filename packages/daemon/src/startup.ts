@@ -5,9 +5,13 @@
  * `signal` aborts), which is then waited for, within the grace period; an error that escapes
  * the configuration's code is its failure; a start that takes longer than the start timeout,
  * or that waits on a promise nothing can settle any more (the event loop is empty), is
- * reported instead of hanging or ending with Node's bare exit code 13.
+ * reported instead of hanging or ending with Node's bare exit code 13. So is a configuration
+ * that calls `accept()` itself (the single-file pattern of a plain Node.js script): its import
+ * would never end while the runtime runs, unseen by the daemon, until the start timeout cut it.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger as PinoLogger } from 'pino';
+import { describe } from './describe.js';
 
 /** The signals that stop the daemon. */
 export type StopSignal = 'SIGINT' | 'SIGTERM';
@@ -40,19 +44,26 @@ export interface StartupOptions {
   readonly gracePeriod: number;
 }
 
+/** The runtime the daemon accepts on: stopped if the configuration accepts on it itself. */
+export interface StartingRuntime {
+  shutdown(): Promise<void>;
+}
+
 /** The longest delay Node's timers keep; a longer one would fire at once. */
 const maxDelay = 2 ** 31 - 1;
 
 /**
- * Guards the start: from `run()` until `dispose()`, SIGINT, SIGTERM, uncaught exceptions and
- * unhandled rejections are the daemon's. Call `dispose()` only once `runtime.accept()` has
- * installed the kernel's handlers, so that no signal finds the process without one (its
- * default action would kill the daemon with no record).
+ * Guards the start: from `listen()` until `dispose()`, SIGINT, SIGTERM, uncaught exceptions and
+ * unhandled rejections are the daemon's. Call `listen()` before the daemon logs anything, so
+ * that a supervisor that has seen a record knows its signals are handled, and `dispose()` only
+ * once `runtime.accept()` has installed the kernel's handlers, so that no signal finds the
+ * process without one (its default action would kill the daemon with no record).
  *
  * @example
  * const startup = new Startup({ logger, timeout: 60_000, gracePeriod: 3000 });
+ * startup.listen();
  * try {
- *   const outcome = await startup.run((signal) => loadAndSetUp(signal));
+ *   const outcome = await startup.run(runtime, (signal) => loadAndSetUp(signal));
  *   if (outcome.kind === 'started') accepting = runtime.accept();
  * } finally {
  *   startup.dispose();
@@ -67,19 +78,23 @@ export class Startup {
   #interruption: Interruption | undefined;
   #finish: ((outcome: StartOutcome<never>) => void) | undefined;
   #listening = false;
+  /** Whether the start is still under way: from `listen()` until `run()` resolves. */
+  #starting = false;
+  /** A second signal before `run()`: the start ends as soon as it is run. */
+  #forced: StartOutcome<never> | undefined;
+  #runtime: StartingRuntime | undefined;
 
   constructor(options: StartupOptions) {
     this.#options = options;
   }
 
-  /** Aborted once the configuration must stop: a signal, the start timeout, an escaped error. */
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  /** Run the start's `work`, guarded, and resolve with how the start ended. Call it once. */
-  run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<StartOutcome<T>> {
-    this.#listen();
+  /**
+   * Run the start's `work`, guarded, and resolve with how the start ended. Call it once, after
+   * `listen()`. If a signal came before, the work is not begun.
+   */
+  run<T>(runtime: StartingRuntime, work: (signal: AbortSignal) => Promise<T>): Promise<StartOutcome<T>> {
+    this.#runtime = runtime;
+    subscribe('cobald:runtime', this.#onRuntime);
     const { timeout } = this.#options;
     if (timeout !== Infinity) {
       this.#timer(Math.min(timeout, maxDelay), () => {
@@ -96,11 +111,19 @@ export class Startup {
         if (done) return;
         done = true;
         this.#finish = undefined;
+        this.#starting = false;
+        unsubscribe('cobald:runtime', this.#onRuntime);
         for (const timer of this.#timers) clearTimeout(timer);
         this.#timers.clear();
         resolve(outcome);
       };
       this.#finish = finish;
+      // Stopped before it began (a signal while the daemon loaded the kernel): nothing to run.
+      const early = this.#forced ?? this.#interruption;
+      if (early) {
+        finish(early);
+        return;
+      }
       work(this.#controller.signal).then(
         (value) => finish(this.#interruption ?? { kind: 'started', value }),
         (error: unknown) => {
@@ -126,8 +149,11 @@ export class Startup {
     process.off('beforeExit', this.#onEmptyLoop);
   }
 
-  #listen(): void {
+  /** Take SIGINT, SIGTERM and escaped errors from now on: call it before the first record. */
+  listen(): void {
+    if (this.#listening) return;
     this.#listening = true;
+    this.#starting = true;
     process.on('SIGINT', this.#onSignal);
     process.on('SIGTERM', this.#onSignal);
     process.on('uncaughtException', this.#onException);
@@ -137,11 +163,12 @@ export class Startup {
 
   readonly #onSignal = (signal: StopSignal): void => {
     // After the start ended, until the kernel's handlers take over: the kernel's turn.
-    if (!this.#finish) return;
+    if (!this.#starting) return;
     const { logger } = this.#options;
     if (this.#signalled) {
       logger.error({ signal }, `${signal} while stopping before accepting: forcing exit`);
-      this.#finish({ kind: 'forced', signal });
+      this.#forced = { kind: 'forced', signal };
+      this.#finish?.(this.#forced);
       return;
     }
     this.#signalled = true;
@@ -151,6 +178,18 @@ export class Startup {
     }
     logger.info({ signal }, `${signal} while the configuration loads: stopping before accepting`);
     this.#interrupt({ kind: 'stopped', signal }, new Error(`${signal} while the configuration loads`));
+  };
+
+  /** A runner began to accept while the configuration loads: the configuration called accept(). */
+  readonly #onRuntime = (event: unknown): void => {
+    if (!this.#finish || (event as { state?: unknown }).state !== 'running' || this.#interruption) return;
+    this.#options.logger.fatal(
+      {},
+      'the configuration calls accept() itself: under cobald run the daemon accepts, so remove that call ' +
+        '(or run the module with node); stopping the runtime',
+    );
+    this.#interrupt({ kind: 'broken' }, new Error('the configuration calls accept() itself'));
+    void this.#runtime?.shutdown();
   };
 
   readonly #onException = (error: unknown): void => this.#escaped(error, 'uncaughtException');
@@ -217,13 +256,4 @@ function isAbort(error: unknown, signal: AbortSignal): boolean {
     error = error instanceof Error ? error.cause : undefined;
   }
   return false;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  try {
-    return String(error);
-  } catch {
-    return `a ${typeof error} that cannot be shown`;
-  }
 }

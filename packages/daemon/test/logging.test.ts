@@ -15,6 +15,26 @@ describe('log targets', () => {
     expect(daemon.records('stdout').at(-1)?.msg).toBe('stopped gracefully');
   });
 
+  it('stops on SIGTERM although its log file cannot be written (a full disk)', async () => {
+    // Before, the last flush retried the failing write forever and the daemon never exited.
+    const daemon = new Daemon(['run', fixture('heartbeat.mjs'), '--log-target', '/dev/full']);
+    await daemon.until(() => daemon.stderr.includes('cobald: log file /dev/full: ENOSPC') || undefined, 'a write error');
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('runs on when the reader of its stderr goes away (as when journald restarts), and stops on SIGTERM', async () => {
+    const daemon = new Daemon(['run', fixture('heartbeat.mjs')]);
+    await daemon.record(accepting);
+    daemon.child.stderr.destroy();
+    // A record now meets a closed pipe; before, that crashed the daemon with exit 1.
+    daemon.kill('SIGUSR1');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(daemon.child.exitCode).toBeNull();
+    daemon.kill('SIGTERM');
+    expect(await daemon.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('appends to a file and reopens it on SIGHUP, after logrotate moved it', async () => {
     const dir = tempDir();
     const log = join(dir, 'logs', 'cobald.log');

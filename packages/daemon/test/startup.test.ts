@@ -94,6 +94,25 @@ describe('cobald run before it accepts', () => {
     expect(daemon.stderr).not.toMatch(/^Node\.js v\d/m);
   });
 
+  it('refuses a configuration that calls accept() itself, stopping what it started, instead of hanging until the start timeout', async () => {
+    const daemon = new Daemon(['run', fixture('self-accept.mjs')]);
+    expect(await daemon.exited).toEqual({ code: 2, signal: null });
+    expect(daemon.records()).toContainEqual(
+      expect.objectContaining({ level: 60, msg: expect.stringMatching(/^the configuration calls accept\(\) itself: under cobald run the daemon accepts/) }),
+    );
+    expect(daemon.stderr).toContain('selfAccepted stopped');
+    expect(messages(daemon)).not.toContain('accepting');
+  });
+
+  it.each([
+    ['import', /^cannot load configuration .*odd-throws\.mjs: \{ toString: \[Function: toString\], code: 'ODD' \}$/],
+    ['setup', /^the default export of configuration .*odd-throws\.mjs failed: \[Object: null prototype\] \{ reason: 'a null-prototype object' \}$/],
+  ])('reports what a configuration threw at %s, even a value String() cannot convert', async (at, message) => {
+    const result = await runCobald(['run', fixture('odd-throws.mjs')], { env: { ...withoutSystemd(process.env), COBALD_TEST_AT: at } });
+    expect(result.code).toBe(2);
+    expect(result.records.at(-1)).toMatchObject({ level: 60, msg: expect.stringMatching(message) });
+  });
+
   it('refuses a --start-timeout that is no number of milliseconds, or one too long for a timer', async () => {
     for (const value of ['soon', '-1', '3000000000']) {
       const result = await runCobald(['run', fixture('slow-start.mjs'), `--start-timeout=${value}`]);
