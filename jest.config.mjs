@@ -53,10 +53,6 @@ const project = (displayName, rootDir) => ({
   rootDir,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testEnvironment: 'node',
-  // Many tests start child processes (signals, the daemon, fixtures on built packages): on a
-  // loaded 2-core machine jest's default of 5 s fails them for being slow, not wrong. A hang
-  // still fails, after 30 s.
-  testTimeout: 30_000,
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper,
   transform: {
@@ -66,6 +62,10 @@ const project = (displayName, rootDir) => ({
 
 /** @type {import('jest').Config} */
 const config = {
+  // Many tests start child processes (signals, the daemon, fixtures on built packages): on a
+  // loaded 2-core machine jest's default of 5 s fails them for being slow, not wrong. A hang
+  // still fails, after 30 s. (A global option: jest ignores it in a project's config.)
+  testTimeout: 30_000,
   projects: [
     ...workspaces.filter(({ dir }) => fs.existsSync(path.join(dir, 'test'))).map(({ name, dir }) => project(name, dir)),
     ...(fs.existsSync(path.join(workspaceRoot, 'tools', 'test')) ? [project('tools', path.join(workspaceRoot, 'tools'))] : []),
