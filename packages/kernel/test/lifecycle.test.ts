@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { AlreadyAccepting } from '@cobald/kernel';
-import { deferred, inlineFlavour } from './support/inline-flavour.js';
+import { inlineFlavour } from './support/inline-flavour.js';
 import { testRunner } from './support/runner.js';
 import { nodeOfLine, runScript } from './support/subprocess.js';
 import { until } from '../../test-support/src/index.js';
@@ -69,13 +69,15 @@ describe('accept and shutdown', () => {
 
   it('does nothing on shutdown() before accept(), and keeps the queue', async () => {
     const { runner } = testRunner();
-    const ran = deferred();
-    runner.adopt(() => void ran.resolve(), { flavour: inline });
+    let runs = 0;
+    runner.adopt(() => void runs++, { flavour: inline, name: 'queued' });
     await runner.shutdown();
+    expect(runs).toBe(0);
     const accepting = runner.accept();
-    await ran.promise;
+    await until(() => runs === 1, 2000); // the queue survived the early shutdown()
     await runner.shutdown();
-    await accepting;
+    await expect(accepting).resolves.toBeUndefined();
+    expect(runner.tree().ended.map((payload) => [payload.name, payload.state])).toEqual([['queued', 'done']]);
   });
 
   it('accepts again after a graceful stop', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { PayloadFailure, service } from '@cobald/kernel';
 import { deferred, inlineFlavour } from './support/inline-flavour.js';
 import { testRunner } from './support/runner.js';
+import { until } from '../../test-support/src/index.js';
 
 const inline = inlineFlavour({ name: 'inline-services' });
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
@@ -68,11 +69,11 @@ describe('@service', () => {
   });
 
   it('works as a plain call, as JavaScript without decorator syntax uses it', async () => {
-    const ran = deferred();
+    let runs = 0;
     const Plain = service({ flavour: 'inline-plain', name: 'plain' })(
       class {
         run() {
-          ran.resolve();
+          runs++;
         }
       },
     );
@@ -81,9 +82,10 @@ describe('@service', () => {
     new Plain();
     const { runner } = testRunner();
     const accepting = runner.accept();
-    await ran.promise;
+    await until(() => runs === 1, 2000);
     await runner.shutdown();
-    await accepting;
+    await expect(accepting).resolves.toBeUndefined();
+    expect(runner.tree().ended.map((payload) => [payload.name, payload.service, payload.state])).toEqual([['plain', true, 'done']]);
   });
 
   it('works with experimentalDecorators, which pass the class alone', async () => {
