@@ -2,6 +2,7 @@
  * The quick-start demo: one payload of each flavour under one runtime, run by the daemon.
  *
  *   npm run demo          # builds, then: node packages/daemon/dist/cli.js run examples/demo.mjs
+ *                         #   --log-pretty --monitor 9464: watch it live at http://127.0.0.1:9464/
  *   (Ctrl-C to stop; a second Ctrl-C forces the exit)
  *
  * - asyncio: a heartbeat, a promise that logs every second and stops through currentSignal();
