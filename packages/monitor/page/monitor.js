@@ -107,7 +107,9 @@
         row.append(el('td', null, p.flavour));
         row.append(el('td', null, p.service ? 'service' : p.kind));
         row.append(el('td', null, null, el('span', `badge state-${String(p.state).replace(/[^a-z-]/g, '')}`, p.state)));
-        row.append(el('td', null, typeof p.endedAt === 'number' ? `${duration(now - p.endedAt)} ago` : ''));
+        // Executes' end times are not kept (there are too many): their start says when.
+        const when = typeof p.endedAt === 'number' ? `${duration(now - p.endedAt)} ago` : typeof p.startedAt === 'number' ? `started ${duration(now - p.startedAt)} ago` : '';
+        row.append(el('td', null, when));
         row.append(el('td', 'error', p.lastError && p.state === 'failed' ? errorText(p.lastError) : ''));
         return row;
       });

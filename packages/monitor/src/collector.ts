@@ -148,7 +148,8 @@ export class Collector {
           if (slot < latencySamples) counts.latencies[slot] = ms;
         }
       }
-      this.#note(trace.id).endedAt = Date.now();
+      // Executes end by the thousand a second and show in the tree only briefly: their end time is not kept.
+      else this.#note(trace.id).endedAt = Date.now();
       this.#options.onRun?.(trace.flavour, trace.kind, this.#outcome(trace), ms / 1000);
     },
   };

@@ -43,7 +43,8 @@ describe('the thread pool', () => {
     }, 10_000);
     expect(await metric('cobald_thread_pool_busy')).toBe(2);
     expect(await metric('cobald_thread_pool_queued')).toBe(2);
-    expect(await metric('cobald_thread_pool_workers')).toBe(2);
+    // The pool may start a spare thread while payloads wait: at least the two busy ones are alive.
+    expect(await metric('cobald_thread_pool_workers')).toBeGreaterThanOrEqual(2);
     let points: { busy: number; queued: number }[] = [];
     await until(() => {
       void get(`${monitor.url}api/series`).then((answer) => (points = JSON.parse(answer.body)));

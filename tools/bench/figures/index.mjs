@@ -7,8 +7,9 @@ import * as asyncio from './asyncio.mjs';
 import * as trio from './trio.mjs';
 import * as threading from './threading.mjs';
 import * as supervision from './supervision.mjs';
+import * as monitor from './monitor.mjs';
 
-const areas = [asyncio, trio, threading, supervision];
+const areas = [asyncio, trio, threading, supervision, monitor];
 
 export const figures = areas.flatMap((area) => area.figures);
 

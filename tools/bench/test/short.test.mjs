@@ -32,6 +32,8 @@ const rows = [
   'asyncio-heap',
   'cycles-heap',
   'cycles-heap-per-payload',
+  'monitor-adopt',
+  'monitor-execute',
 ];
 
 test('run.mjs --node <major> runs it under that Node line', { timeout: 120_000 }, async () => {
