@@ -6,6 +6,7 @@
 import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isCancellation } from './errors.js';
 import { cancelled, type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
 import { currentPayloadNode } from './cancellation.js';
+import { attachExecute, detachExecute } from './execute-children.js';
 import { publishRuntime } from './instrumentation.js';
 import { warningLogger, type Logger } from './logger.js';
 import { loadedFlavour, request, serviceRequest, supervisorRequest, type PayloadRequest } from './payload-request.js';
@@ -383,17 +384,29 @@ const ignore = (): void => {};
 function executeOn(session: Session, flavour: Flavour, item: PayloadRequest): Promise<unknown> {
   if (session.stopping) return Promise.reject(new RunnerStopping('execute', item.name));
   const { supervisor } = session;
-  const node = supervisor.add({ id: item.id, name: item.name, flavour: flavour.name, kind: 'execute' });
+  // Called from inside a payload: the execute is that payload's child (execute-children.ts).
+  const parent = currentPayloadNode();
+  const node = supervisor.add({ id: item.id, name: item.name, flavour: flavour.name, kind: 'execute' }, parent);
+  if (parent) {
+    // A payload that is being stopped starts nothing new.
+    if (parent.state !== 'running' || parent.scope?.cancelled) {
+      supervisor.remove(node, 'cancelled');
+      return Promise.reject(cancelled(node));
+    }
+    attachExecute(parent, node);
+  }
   // The caller's promise is settled by the run, or earlier by the supervisor: when an error
   // escapes the run, or the run is abandoned on shutdown. Whatever comes second is ignored.
   return new Promise((resolve, reject) => {
     node.reject = reject;
     session.runPayload(flavour, item.payload, item.args, node).then(
       (value) => {
+        if (parent || node.executes) detachExecute(session.executeHost, node);
         supervisor.remove(node, node.escaped ? 'failed' : 'done');
         resolve(value);
       },
       (error: unknown) => {
+        if (parent || node.executes) detachExecute(session.executeHost, node);
         if (node.escaped || !stoppedBy(node, error)) {
           supervisor.remove(node, 'failed');
           reject(error);

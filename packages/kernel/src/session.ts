@@ -10,6 +10,7 @@ import { payloadChannel, publishRuntime, tracePayload } from './instrumentation.
 import { Supervisor, type PayloadNode } from './supervisor.js';
 import { escapeInTree, isSupervisorNode } from './supervision-tree.js';
 import { within } from './within.js';
+import { endExecutes, type ExecuteHost } from './execute-children.js';
 
 export type SessionState = 'starting' | 'running' | 'stopping';
 
@@ -29,6 +30,8 @@ export interface SessionConfig {
 export class Session {
   state: SessionState = 'starting';
   readonly supervisor: Supervisor;
+  /** What ends the executes a payload's run left behind. */
+  readonly executeHost: ExecuteHost;
   /** Resolves when someone asks the session to stop. */
   readonly stopRequested: Promise<void>;
   /** Resolves when the session has ended, whatever its outcome. */
@@ -45,7 +48,13 @@ export class Session {
 
   constructor(config: SessionConfig) {
     this.#config = config;
-    this.supervisor = new Supervisor(config.logger, () => this.requestStop());
+    this.executeHost = {
+      cancel: (node) => this.cancel(node),
+      settled: (node) => this.supervisor.settled(node),
+      abandon: (node, timeout) => this.supervisor.abandon(node, timeout),
+      gracePeriod: config.gracePeriod,
+    };
+    this.supervisor = new Supervisor(config.logger, () => this.requestStop(), (node) => endExecutes(this.executeHost, node));
     this.stopRequested = new Promise((resolve) => (this.#requestStop = resolve));
     this.stopped = new Promise((resolve) => (this.#ended = resolve));
     this.whenRunning = new Promise((resolve, reject) => (this.#running = { resolve, reject }));
@@ -75,6 +84,8 @@ export class Session {
    * (its flavour has no `cancel()` and it asked for no scope): then only `close()` can.
    */
   cancel(node: PayloadNode): boolean {
+    // Asked to stop: an AbortError or a refusal it meets from now on is a cancellation.
+    if (node.state === 'running') node.state = 'stopping';
     if (node.executes) for (const execute of node.executes) this.cancel(execute);
     node.scope?.cancel(stopReason);
     const runner = this.#slots.get(node.flavour)?.runner;

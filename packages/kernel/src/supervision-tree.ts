@@ -19,6 +19,7 @@ import { createNode, info, stoppedBy, type EndState, type PayloadNode } from './
 import { isSupervisorSpec, type Child, type SupervisorSpec } from './supervisor-spec.js';
 import { showSubtree, type Subtree } from './tree.js';
 import { within } from './within.js';
+import { endExecutes, leftBehind } from './execute-children.js';
 
 /** The flavour name that supervisors show in the tree and in errors. */
 export const supervisorFlavour = 'supervisor';
@@ -200,10 +201,12 @@ class SupervisionTree implements Subtree {
     else outcome = this.#session.runPayload(slot.flavour!, child.payload, child.args, node);
     slot.settled = outcome.then(
       (value) => {
+        if (node.executes?.size && run === slot.run) endExecutes(this.#session.executeHost, node);
         if (slot.escaped) this.#escapedEnd(slot, run);
         else this.#ended(slot, run, value === undefined ? undefined : new OrphanedReturn(info(node), value), value !== undefined);
       },
       (error: unknown) => {
+        if (node.executes?.size && run === slot.run) endExecutes(this.#session.executeHost, node);
         if (slot.escaped) this.#escapedEnd(slot, run);
         else this.#ended(slot, run, error, !stoppedBy(node, error));
       },
@@ -387,10 +390,13 @@ class SupervisionTree implements Subtree {
     for (const sibling of group) await this.#runAgain(sibling);
   }
 
-  #runAgain(slot: Slot): Promise<void> | undefined {
+  async #runAgain(slot: Slot): Promise<void> {
+    // No execute of the old run may outlive it: the new run waits until they settled.
+    const executes = leftBehind(slot.node);
+    if (executes) await executes;
     if (this.#closing || slot.status !== 'restarting') return;
     slot.node.restarts++;
-    return this.#run(slot);
+    await this.#run(slot);
   }
 
   #published(slot: Slot, delay: number, reason: unknown): void {

@@ -23,6 +23,7 @@ import type { CancelScope } from './cancellation.js';
 import type { Logger } from './logger.js';
 import { backoffDelay, type RestartPolicy } from './supervision-options.js';
 import { snapshot, type PayloadSnapshot } from './tree.js';
+import { leftBehind } from './execute-children.js';
 
 /**
  * Where a payload is in its life: queued until its runner accepts; running; restarting while it
@@ -102,9 +103,13 @@ export class Supervisor {
   readonly #ended: (PayloadNode | undefined)[] = new Array<PayloadNode | undefined>(remembered);
   #ends = 0;
 
-  constructor(logger: Logger, escalate: (failure: PayloadFailure | UncaughtFailure) => void) {
+  /** Called when a run ended that left executes unsettled (see execute-children.ts). */
+  readonly #leftExecutes: (node: PayloadNode) => void;
+
+  constructor(logger: Logger, escalate: (failure: PayloadFailure | UncaughtFailure) => void, leftExecutes: (node: PayloadNode) => void = () => {}) {
     this.#logger = logger;
     this.#escalate = escalate;
+    this.#leftExecutes = leftExecutes;
   }
 
   /** The first failure: of an adopted payload, or an error that escaped outside any payload. */
@@ -139,12 +144,14 @@ export class Supervisor {
     outcome.then(
       (value) => {
         if (!this.#live.has(node.id) || node.restarts !== run) return;
+        if (node.executes?.size) this.#leftExecutes(node);
         if (node.escaped) this.#escapedOutcome(node, start, policy);
         else if (value === undefined) this.#outcome(node, start, policy, false, undefined);
         else this.#outcome(node, start, policy, true, new OrphanedReturn(info(node), value));
       },
       (error: unknown) => {
         if (!this.#live.has(node.id) || node.restarts !== run) return;
+        if (node.executes?.size) this.#leftExecutes(node);
         if (node.escaped) this.#escapedOutcome(node, start, policy);
         else if (stoppedBy(node, error)) this.remove(node, 'cancelled');
         else this.#outcome(node, start, policy, true, error);
@@ -361,12 +368,19 @@ export class Supervisor {
       const event: RestartEvent = { id: node.id, name: node.name, flavour: node.flavour, restarts: node.restarts, delay, reason };
       restartChannel.publish(event);
     }
-    restarts.timer = setTimeout(() => {
-      restarts.timer = undefined;
+    const again = () => {
+      if (this.#stopping || node.state !== 'restarting') return;
       node.state = 'running';
       node.startedAt = Date.now();
       node.scope = undefined;
       this.supervise(node, start, policy);
+    };
+    restarts.timer = setTimeout(() => {
+      restarts.timer = undefined;
+      // No execute of the old run may outlive it: the new run waits until they settled.
+      const executes = leftBehind(node);
+      if (executes) void executes.then(again);
+      else again();
     }, delay);
   }
 }
