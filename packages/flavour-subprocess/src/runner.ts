@@ -5,6 +5,7 @@
  */
 import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CommandFailed, type Command, type CommandResult } from './command.js';
 import type { SubprocessTypes } from './subprocess.js';
@@ -13,6 +14,8 @@ const defaultMaxOutput = 1 << 20;
 
 /** A running child: `stop()` sends SIGTERM, then SIGKILL once its time to stop is over. */
 interface Running {
+  /** The payload's id. */
+  readonly id: number;
   readonly child: ChildProcess;
   /** Milliseconds between SIGTERM and SIGKILL: the payload's `shutdownTimeout`, or the grace period. */
   readonly timeout: number;
@@ -29,14 +32,17 @@ interface Running {
 const maxDelay = 2 ** 31 - 1;
 
 export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
-  /** The running children by payload id. */
-  readonly #running = new Map<number, Running>();
+  /**
+   * The running children. A set, not a map by payload id: a restarted payload keeps its id, and
+   * its new child may start while the old one still exits.
+   */
+  readonly #running = new Set<Running>();
   readonly #gracePeriod: number;
   readonly #maxOutput: number;
   #closing = false;
   /** Kills every child if the process exits under the runner, so none is left orphaned. */
   readonly #killAll = (): void => {
-    for (const { child } of this.#running.values()) child.kill('SIGKILL');
+    for (const { child } of this.#running) child.kill('SIGKILL');
   };
 
   constructor(host: FlavourHost) {
@@ -70,7 +76,7 @@ export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
       let ended!: () => void;
       let exit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
       const settle = (): boolean => {
-        if (!this.#running.delete(context.id)) return false;
+        if (!this.#running.delete(running)) return false;
         child.removeAllListeners();
         // A late 'error' (a failed kill) must not become an uncaught exception.
         child.on('error', () => {});
@@ -92,6 +98,7 @@ export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
         }
       };
       const running: Running = {
+        id: context.id,
         child,
         timeout: context.shutdownTimeout ?? this.#gracePeriod,
         ended: new Promise<void>((resolve) => (ended = resolve)),
@@ -99,13 +106,18 @@ export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
         exited: false,
         finish,
       };
-      this.#running.set(context.id, running);
-      child.once('error', (error) => {
+      this.#running.add(running);
+      child.once('error', (error: NodeJS.ErrnoException) => {
         // Spawning failed (no such program, no permission): the child never ran.
         if (!settle()) return;
         child.stdout.destroy();
         child.stderr.destroy();
-        reject(error);
+        // Node says 'spawn <command> ENOENT' also when the program exists but the folder does not.
+        if (error.code === 'ENOENT' && cwd !== undefined && !existsSync(cwd)) {
+          reject(new Error(`cannot run '${command}': its working directory ${cwd} does not exist`, { cause: error }));
+        } else {
+          reject(error);
+        }
       });
       child.once('exit', (code, signal) => {
         exit = { code, signal };
@@ -119,13 +131,12 @@ export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
 
   /** Stop one command (the kernel stops services one at a time, newest first). */
   cancel(context: RunContext): void {
-    const running = this.#running.get(context.id);
-    if (running) void this.#stop(running);
+    for (const running of this.#running) if (running.id === context.id) void this.#stop(running);
   }
 
   async close(): Promise<void> {
     this.#closing = true;
-    await Promise.all([...this.#running.values()].map((running) => this.#stop(running)));
+    await Promise.all([...this.#running].map((running) => this.#stop(running)));
     // Only now: until every child has exited, an exit of the process must still kill them.
     process.off('exit', this.#killAll);
   }

@@ -53,6 +53,16 @@ describe('subprocess execute', () => {
     await accepting;
   });
 
+  it('says that the working directory does not exist, rather than that the program does not', async () => {
+    const { runner } = testRunner();
+    const accepting = runner.accept();
+    const outcome = runner.execute({ command: process.execPath, args: ['-e', ''], cwd: '/cobald/no/such/folder' }, { flavour: subprocess });
+    await expect(outcome).rejects.toThrow(`cannot run '${process.execPath}': its working directory /cobald/no/such/folder does not exist`);
+    await expect(outcome).rejects.toMatchObject({ cause: { code: 'ENOENT' } });
+    await runner.shutdown();
+    await accepting;
+  });
+
   it('keeps the last maxOutput bytes of the output', async () => {
     const { runner } = testRunner({ flavours: { subprocess: { maxOutput: 10 } } });
     const accepting = runner.accept();

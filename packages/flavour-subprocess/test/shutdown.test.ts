@@ -135,6 +135,28 @@ describe('subprocess shutdown', () => {
     await runner.close();
   });
 
+  it('stops every child of a payload id, as when a restarted payload starts again while its old child still exits', async () => {
+    const runner = subprocess.createRunner(createFlavourHost({ gracePeriod: 5_000 }));
+    await runner.start?.();
+    const context = { id: 7, name: 'restarted', flavour: 'subprocess', kind: 'adopt' as const };
+    const files = [tempFiles(), tempFiles()];
+    // The old run's child still runs (it ignores SIGTERM for now) when the new run starts.
+    const old = runner.run(stubborn(files[0]!.ready), [], context).catch((e: unknown) => e);
+    const current = runner.run(sleeper(), [], context).catch((e: unknown) => e);
+    expect(await until(() => existsSync(files[0]!.ready), 10_000)).toBe(true);
+    await until(() => childPids().length === 2);
+    const pids = childPids();
+    expect(pids).toHaveLength(2);
+    // The old child ends first: the runner must still know the new one.
+    process.kill(pids.find((pid) => spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).stdout.includes('SIGTERM'))!, 'SIGKILL');
+    expect(await old).toMatchObject({ name: 'CommandFailed', signal: 'SIGKILL' });
+    const started = Date.now();
+    await runner.close();
+    expect(isCancellation(await current)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
   it('refuses to run once closed', async () => {
     const { runner } = testRunner();
     const accepting = runner.accept();
