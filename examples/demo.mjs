@@ -8,11 +8,12 @@
  * - asyncio: a heartbeat, a promise that logs every second and stops through currentSignal();
  * - trio: an Effection operation that ticks with sleep() and logs from its `finally` when halted;
  * - threading: CPU-bound work in worker threads, prime numbers counted chunk by chunk with
- *   runtime.execute(), so the main thread stays free for the others.
+ *   runtime.execute(), so the main thread stays free for the others; the loop that drives it
+ *   runs under a supervisor (its executes show under it in the tree, SIGUSR1 logs it).
  *
  * The daemon calls the default export with the runtime and its logger before it accepts.
  */
-import { currentSignal } from '@cobald/kernel';
+import { currentSignal, supervisor } from '@cobald/kernel';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { trio } from '@cobald/flavour-trio';
 import { threading } from '@cobald/flavour-threading';
@@ -66,20 +67,24 @@ export default function demo(runtime, { logger }) {
     { flavour: trio, args: [1500] },
   );
 
-  // threading: chunks of CPU-bound work in worker threads, driven from a promise.
+  // threading: chunks of CPU-bound work in worker threads, driven from a promise that runs
+  // under a supervisor: restarted if it fails, and its executes show under it in the tree.
+  async function primes(chunk) {
+    const signal = currentSignal();
+    let total = 0;
+    // runtime.running turns false the moment a stop is asked for, before the signal aborts:
+    // checked right before execute(), which would refuse to start work then.
+    for (let from = 0; !signal.aborted && runtime.running; from += chunk) {
+      const count = await runtime.execute(countPrimes, { flavour: threading, args: [from, from + chunk] });
+      total += count;
+      logger.info({ from, to: from + chunk, count, total }, 'threading: primes counted');
+      await delay(500, undefined, { signal });
+    }
+  }
   runtime.adopt(
-    async function primes(chunk) {
-      const signal = currentSignal();
-      let total = 0;
-      // runtime.running turns false the moment a stop is asked for, before the signal aborts:
-      // checked right before execute(), which would refuse to start work then.
-      for (let from = 0; !signal.aborted && runtime.running; from += chunk) {
-        const count = await runtime.execute(countPrimes, { flavour: threading, args: [from, from + chunk] });
-        total += count;
-        logger.info({ from, to: from + chunk, count, total }, 'threading: primes counted');
-        await delay(500, undefined, { signal });
-      }
-    },
-    { flavour: asyncio, args: [2_000_000] },
+    supervisor({
+      name: 'cpu',
+      children: [{ name: 'primes', payload: primes, flavour: asyncio, args: [2_000_000], restart: 'on-failure' }],
+    }),
   );
 }
