@@ -24,7 +24,8 @@ describe('the threading worker pool', () => {
     try {
       const shared = new SharedArrayBuffer(8);
       const threadIds = await Promise.all(
-        Array.from({ length: 60 }, () => runner.execute(tracked, { flavour: threading, args: [shared, 3] })),
+        // Long enough that the second thread has started before the first is through the queue.
+        Array.from({ length: 60 }, () => runner.execute(tracked, { flavour: threading, args: [shared, 20] })),
       );
       expect(new Set(threadIds).size).toBe(2);
       expect(Atomics.load(new Int32Array(shared), 1)).toBe(2);
