@@ -49,7 +49,7 @@ describe('threading scheduling', () => {
     // the slow payload third in it; the other thread finishes its half and must take the rest.
     const runner = quietRunner({ maxWorkers: 2 }, { gracePeriod: 200 });
     const accepting = runner.accept();
-    const gate = new SharedArrayBuffer(4);
+    const gate = new SharedArrayBuffer(8);
     try {
       const quick = (n: number) => runner.execute((x: number) => x * 2, { flavour: threading, args: [n] });
       const before = [quick(0), quick(1)];
