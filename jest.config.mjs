@@ -53,6 +53,10 @@ const project = (displayName, rootDir) => ({
   rootDir,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testEnvironment: 'node',
+  // The kernel keeps one registry per process on globalThis, by design (two copies of the kernel
+  // share it). Jest's clean-up of globals between test files wraps it in a proxy per file, until
+  // a long run overflows the stack in a setter; it is left alone instead.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper,
   transform: {
