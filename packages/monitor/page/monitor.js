@@ -170,6 +170,12 @@
     return `${+value.toPrecision(3)}`;
   }
 
+  /** An axis label: 1.5k/s, 250ms, 4s (milliseconds from a second on read better as seconds). */
+  function withUnit(value, unit) {
+    if (unit === 'ms' && Math.abs(value) >= 1000) return `${compact(value / 1000)}s`;
+    return `${compact(value)}${unit}`;
+  }
+
   function chartWidth(box) {
     return Math.max(200, Math.floor(box.clientWidth || box.parentElement.clientWidth || 300));
   }
@@ -193,7 +199,7 @@
           width: chartWidth(box),
           height: 200,
           series: [{}, ...spec.columns.map((c) => c.series)],
-          axes: [{}, { size: 64, values: (_, ticks) => ticks.map((v) => `${compact(v)}${spec.unit}`) }],
+          axes: [{}, { size: 64, values: (_, ticks) => ticks.map((v) => withUnit(v, spec.unit)) }],
           scales: { x: { time: true }, y: { range: (_, min, max) => [0, Math.max(1, max * 1.1)] } },
           legend: { live: false },
           cursor: { drag: { x: false, y: false } },

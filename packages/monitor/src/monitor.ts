@@ -66,9 +66,10 @@ const loopDelayWindow = 5;
  * import { runtime } from '@cobald/kernel';
  * import { attachMonitor } from '@cobald/monitor';
  *
- * await using monitor = await attachMonitor(runtime, { port: 9464 });
+ * const monitor = await attachMonitor(runtime, { port: 9464 });
  * console.log(`monitor on ${monitor.url}`); // http://127.0.0.1:9464/
  * await runtime.accept();
+ * await monitor.close(); // or, on Node 24+: `await using monitor = await attachMonitor(runtime)`
  */
 export async function attachMonitor(runner: MonitoredRunner, options: MonitorOptions = {}): Promise<Monitor> {
   const { host = '127.0.0.1', port = 0, token, loopDelayLimit = 5000, defaultMetrics = true } = checkOptions(options);
