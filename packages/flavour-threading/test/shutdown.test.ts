@@ -26,7 +26,8 @@ describe('threading shutdown', () => {
     const begin = Date.now();
     await runner.shutdown();
     await accepting;
-    expect(Date.now() - begin).toBeLessThan(5000);
+    // Bounded far above the grace period: only a thread that is never terminated breaks it.
+    expect(Date.now() - begin).toBeLessThan(20_000);
     expect(Date.now() - begin).toBeGreaterThanOrEqual(290);
     for (const outcome of await outcomes) {
       expect(outcome.status).toBe('rejected');
@@ -75,7 +76,7 @@ describe('threading shutdown', () => {
 
   it('lets the process exit while idle threads wait in the pool', async () => {
     const result = await runFixture('idle-pool.mjs', 10_000);
+    // An idle thread that kept the process alive would get it killed after 10 s: code null, SIGKILL.
     expect(result).toMatchObject({ code: 0, signal: null, stderr: '', stdout: 'results 1,4,9,16\nbusy 0, at most 2 threads: true\n' });
-    expect(result.ms).toBeLessThan(5000);
   }, 15_000);
 });
