@@ -12,9 +12,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger as PinoLogger } from 'pino';
 import { describe } from './describe.js';
+import { releaseStopSignals, type StopSignal } from './early-signals.js';
 
-/** The signals that stop the daemon. */
-export type StopSignal = 'SIGINT' | 'SIGTERM';
 
 /** How the start ended. */
 export type StartOutcome<T> =
@@ -159,6 +158,8 @@ export class Startup {
     process.on('uncaughtException', this.#onException);
     process.on('unhandledRejection', this.#onRejection);
     process.on('beforeExit', this.#onEmptyLoop);
+    // What the executable kept from before the daemon could log (see early-signals.ts).
+    for (const signal of releaseStopSignals()) this.#onSignal(signal);
   }
 
   readonly #onSignal = (signal: StopSignal): void => {

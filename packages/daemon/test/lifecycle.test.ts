@@ -146,10 +146,18 @@ describe('running a configuration', () => {
     expect((await daemon.exited).code).toBe(0);
   });
 
-  it('refuses a TypeScript configuration without tsx, saying what to install', async () => {
+  it('without tsx, refuses a TypeScript configuration saying what to install, or loads it where Node.js strips types', async () => {
     // Outside the repository, so that no tsx can be found beside it.
     const dir = tempDir();
     copyFileSync(fixture('typescript.ts'), join(dir, 'config.ts'));
+    // Node.js 22.18 and later strip types themselves: there a TypeScript configuration needs no tsx.
+    if ((process.features as { typescript?: unknown }).typescript) {
+      const daemon = new Daemon(['run', 'config.ts'], { cwd: dir });
+      await daemon.record(accepting);
+      daemon.kill('SIGTERM');
+      expect(await daemon.exited).toEqual({ code: 0, signal: null });
+      return;
+    }
     const result = await runCobald(['run', 'config.ts'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.records.at(-1)?.msg).toBe(

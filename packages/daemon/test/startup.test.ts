@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { Daemon, fixture, runCobald, withoutSystemd } from './support.js';
+import { spawnSync } from 'node:child_process';
+import { Daemon, fixture, parseRecords, runCobald, withoutSystemd } from './support.js';
 
 /** `cobald run slow-start.mjs`, its default function doing what `setup` says (see the fixture). */
 const slowStart = (setup: string, ...options: string[]) =>
@@ -46,6 +47,15 @@ describe('cobald run before it accepts', () => {
       expect(logged).not.toContain('a payload of a configuration that did not finish loading ran');
     },
   );
+
+  it('acts on a SIGTERM that came before the daemon could log: held from the first line, then a stop before accepting', async () => {
+    const result = spawnSync(process.execPath, [fixture('signal-before-logging.mjs')], { encoding: 'utf8', timeout: 20_000 });
+    expect(result).toMatchObject({ status: 0, signal: null });
+    const logged = parseRecords(result.stderr).map((record) => record.msg);
+    expect(logged).toContain('SIGTERM while the configuration loads: stopping before accepting');
+    expect(logged.at(-1)).toBe('stopped before accepting');
+    expect(logged).not.toContain('accepting');
+  });
 
   it('on SIGTERM during the import: waits for it, calls no default function, exits with 0', async () => {
     const daemon = new Daemon(['run', fixture('slow-import.mjs')]);
