@@ -65,21 +65,23 @@
         row.append(error);
       }
     } else {
-      const count = (node.payloads ?? node.children ?? []).length;
+      const count = (node.payloads ?? node.children ?? []).length + (node.omitted ?? 0);
       row.append(el('span', 'meta', `${count} payload${count === 1 ? '' : 's'}`));
     }
     return row;
   }
 
-  function nodeList(nodes, now) {
+  /** The list of `nodes`; `omitted` more were left out by the server. */
+  function nodeList(nodes, now, omitted = 0) {
     const list = el('ul');
     nodes.slice(0, shownPerBranch).forEach((node) => {
       const kids = node.children ?? node.payloads;
       const item = el('li', typeof node.id === 'number' ? 'payload' : 'branch', null, nodeRow(node, now));
-      if (Array.isArray(kids) && kids.length > 0) item.append(nodeList(kids, now));
+      if (Array.isArray(kids) && kids.length > 0) item.append(nodeList(kids, now, node.omitted ?? 0));
       list.append(item);
     });
-    if (nodes.length > shownPerBranch) list.append(el('li', 'more', `… ${nodes.length - shownPerBranch} more`));
+    const more = Math.max(0, nodes.length - shownPerBranch) + omitted;
+    if (more > 0) list.append(el('li', 'more', `… ${more} more`));
     return list;
   }
 

@@ -12,7 +12,7 @@ import { Metrics } from './metrics.js';
 import type { SeriesPoint } from './series.js';
 import { createMonitorServer, EventStreams } from './server.js';
 import { threadPools } from './thread-pools.js';
-import { annotate, type MonitorTree, type TreeLike } from './tree-view.js';
+import { annotate, pageListLength, type MonitorTree, type TreeLike } from './tree-view.js';
 
 /** What the monitor needs of a runner: a `ServiceRunner` of `@cobald/kernel` (any copy of it). */
 export interface MonitoredRunner {
@@ -86,6 +86,7 @@ export async function attachMonitor(runner: MonitoredRunner, options: MonitorOpt
   };
   const status = () => ({ health: health(sources), ready: readiness(sources) });
   const tree = (): MonitorTree => annotate(rawTree(), (id) => collector.note(id), status());
+  const pageTree = (): MonitorTree => annotate(rawTree(), (id) => collector.note(id), status(), pageListLength);
   const metrics = new Metrics(
     { tree: rawTree, threadPools, health: () => health(sources), readiness: () => readiness(sources) },
     { defaultMetrics },
@@ -95,18 +96,20 @@ export async function attachMonitor(runner: MonitoredRunner, options: MonitorOpt
   const collector: Collector = new Collector({
     onRun: (flavour, kind, outcome, seconds) => metrics.observeRun(flavour, kind, outcome, seconds),
     onRestart: (event) => metrics.observeRestart(event),
-    onTick: (point: SeriesPoint) => streams.send('tick', { tree: tree(), point }),
+    onTick: (point: SeriesPoint) => {
+      if (streams.size > 0) streams.send('tick', { tree: pageTree(), point });
+    },
     onChange: () => {
       if (changed || streams.size === 0) return;
       changed = setTimeout(() => {
         changed = undefined;
-        streams.send('tree', { tree: tree() });
+        streams.send('tree', { tree: pageTree() });
       }, 20);
       changed.unref();
     },
   });
   const server = createMonitorServer(
-    { assets, token, tree, series: () => collector.series.points(), health: () => health(sources), readiness: () => readiness(sources), metrics: () => metrics.expose() },
+    { assets, token, tree, pageTree, series: () => collector.series.points(), health: () => health(sources), readiness: () => readiness(sources), metrics: () => metrics.expose() },
     streams,
   );
   await new Promise<void>((resolve, reject) => {

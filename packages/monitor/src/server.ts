@@ -16,6 +16,8 @@ export interface ServerSources {
   readonly assets: ReadonlyMap<string, Asset>;
   readonly token: string | undefined;
   tree(): MonitorTree;
+  /** The tree as the page gets it: long lists cut short. */
+  pageTree(): MonitorTree;
   series(): SeriesPoint[];
   health(): Health;
   readiness(): Readiness;
@@ -96,7 +98,7 @@ export function createMonitorServer(sources: ServerSources, streams: EventStream
       const { text, contentType } = await sources.metrics();
       send(response, 200, contentType, text);
     },
-    '/events': (response) => streams.add(response, format('snapshot', { tree: sources.tree(), series: sources.series() })),
+    '/events': (response) => streams.add(response, format('snapshot', { tree: sources.pageTree(), series: sources.series() })),
   };
 
   return createServer((request, response) => {

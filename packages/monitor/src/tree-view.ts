@@ -28,6 +28,8 @@ export interface TreeLike {
 export type MonitorNode = NodeLike & {
   readonly lastError?: ErrorNote;
   readonly endedAt?: number;
+  /** In the page's tree: how many nodes of its list were left out. */
+  readonly omitted?: number;
   readonly children?: readonly MonitorNode[];
   readonly payloads?: readonly MonitorNode[];
 };
@@ -46,6 +48,9 @@ export interface MonitorTree {
 
 const nested = ['children', 'payloads'] as const;
 
+/** How many nodes of one list the page gets; the page shows how many more there are. */
+export const pageListLength = 200;
+
 /** Call `visit` for every node with a payload id under the tree's roots (not the ended ones). */
 export function walkTree(tree: TreeLike, visit: (node: NodeLike & { flavour: string; state: string }) => void): void {
   const walk = (nodes: readonly NodeLike[] | undefined): void => {
@@ -61,17 +66,24 @@ export function walkTree(tree: TreeLike, visit: (node: NodeLike & { flavour: str
   walk(tree.children);
 }
 
-/** The snapshot with every payload's notes added, at any depth. */
+/**
+ * The snapshot with every payload's notes added, at any depth. With `limit`, each list keeps
+ * its first `limit` nodes and says how many it left out (`omitted`), so that a daemon with ten
+ * thousand payloads does not send them all to its page every second.
+ */
 export function annotate(
   tree: TreeLike,
   note: (id: number) => PayloadNote | undefined,
   status: Pick<MonitorTree, 'health' | 'ready'>,
+  limit = Infinity,
 ): MonitorTree {
   const copy = (node: NodeLike): MonitorNode => {
     const out: Record<string, unknown> = { ...node };
     for (const key of nested) {
       const list = node[key];
-      if (Array.isArray(list)) out[key] = list.map(copy);
+      if (!Array.isArray(list)) continue;
+      out[key] = list.slice(0, limit).map(copy);
+      if (list.length > limit) out.omitted = list.length - limit;
     }
     if (typeof node.id === 'number') {
       const known = note(node.id);

@@ -125,6 +125,18 @@ describe('the endpoints', () => {
     expect(tick.data.point.flavours.asyncio.p50).toEqual(expect.any(Number));
   });
 
+  it('sends the page at most 200 nodes per list, saying how many more there are; /api/tree has them all', async () => {
+    const { runner, monitor } = await running();
+    for (let i = 0; i < 250; i++) runner.adopt(idle, { flavour: asyncio, name: `worker-${i}` });
+    await accept(runner);
+    const stream = openEvents(`${monitor.url}events`);
+    cleanups.push(() => stream.close());
+    const { data } = await stream.next((e) => e.event === 'snapshot');
+    expect(data.tree.flavours[0].payloads).toHaveLength(200);
+    expect(data.tree.flavours[0].omitted).toBe(50);
+    expect(JSON.parse((await get(`${monitor.url}api/tree`)).body).flavours[0].payloads).toHaveLength(250);
+  });
+
   it('listens on loopback by default and on another address only when given one', async () => {
     const { monitor } = await running();
     expect(monitor.host).toBe('127.0.0.1');
