@@ -39,15 +39,24 @@ describeConformance({
       },
       args: [failures, new Int32Array(new SharedArrayBuffer(4))],
     }),
-    // A thread is stopped by terminating it, so there is no cleanup to wait for.
-    waitsForCancel: (_cleanupMs, readyFile) => ({
-      payload: async (ready: string) => {
+    // Inside the worker, currentSignal() is the payload's signal: it aborts when the runtime
+    // stops the payload, which then has its shutdownTimeout (or the grace period) to return.
+    waitsForCancel: (cleanupMs, readyFile) => ({
+      payload: async (ready: string, cleanup: number) => {
         const { writeFileSync } = await import('node:fs');
+        const { setTimeout: delay } = await import('node:timers/promises');
+        const { currentSignal } = await import('@cobald/kernel');
+        const signal = currentSignal();
         writeFileSync(ready, '');
-        await new Promise(() => {});
+        try {
+          await delay(1e9, undefined, { signal });
+        } finally {
+          await delay(cleanup); // then the AbortError: a cancellation
+        }
       },
-      args: [readyFile],
+      args: [readyFile, cleanupMs],
     }),
+    // A busy loop never sees its signal: only terminating the thread ends it.
     ignoresCancel: (readyFile) => ({
       payload: async (ready: string) => {
         const { writeFileSync } = await import('node:fs');
