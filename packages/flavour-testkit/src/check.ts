@@ -31,6 +31,8 @@ export interface TraceEvent {
   readonly restarts: number;
   /** On `error`: whether the runtime had asked the payload to stop. */
   readonly stopping?: boolean;
+  /** The supervisor it runs under, if any. */
+  readonly parent?: { readonly id: number; readonly name: string } | undefined;
   readonly error?: unknown;
   readonly result?: unknown;
 }
@@ -203,8 +205,8 @@ export class Check {
     const mine = (name: string) => name.startsWith(this.#prefix);
     const on = (event: TraceEvent['event']) => (context: PayloadTrace) => {
       if (!mine(context.name)) return;
-      const { id, name, flavour, kind, service, restarts } = context;
-      const base = { event, id, name, flavour, kind, service, restarts };
+      const { id, name, flavour, kind, service, restarts, parent } = context;
+      const base = { event, id, name, flavour, kind, service, restarts, parent };
       if (event === 'error') this.events.push({ ...base, error: context.error, stopping: context.stopping });
       else if (event === 'asyncEnd') this.events.push({ ...base, result: context.result });
       else this.events.push(base);

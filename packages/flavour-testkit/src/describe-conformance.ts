@@ -10,7 +10,7 @@ import type { Flavour } from '@cobald/kernel';
  * Run the kernel's whole flavour contract against `flavour`, with the test runner whose
  * `describe` and `it` you pass: results and errors of `execute()`, failures and `OrphanedReturn`
  * of `adopt()`, services, restart policies, shutdown order and timeouts, the diagnostics
- * channels, and registration by name. Each check runs a real `ServiceRunner` (without signal
+ * channels, registration by name, and supervision trees. Each check runs a real `ServiceRunner` (without signal
  * handlers) and fails with a message that says what the contract expects; assertions use
  * `node:assert`, so the kit works under jest, vitest and `node:test` alike. Call it at the top
  * level of a test file; it registers tests, it does not run them.

@@ -8,6 +8,7 @@ import { restarts } from './sections/restarts.js';
 import { shutdown } from './sections/shutdown.js';
 import { instrumentation } from './sections/instrumentation.js';
 import { registration } from './sections/registration.js';
+import { supervision } from './sections/supervision.js';
 
 export const sections: Readonly<Record<SectionName, Section>> = {
   execute,
@@ -17,6 +18,7 @@ export const sections: Readonly<Record<SectionName, Section>> = {
   shutdown,
   instrumentation,
   registration,
+  supervision,
 };
 
 export const sectionNames = Object.keys(sections) as SectionName[];
