@@ -28,6 +28,9 @@ interface Running {
   finish: () => void;
 }
 
+/** How long a child killed by SIGTERM or SIGINT waits for the runtime's stop before it counts as failed. */
+const stopSignalWait = 250;
+
 /** The longest delay Node's timers keep; a longer one would fire at once. */
 const maxDelay = 2 ** 31 - 1;
 
@@ -83,7 +86,16 @@ export class SubprocessRunner implements FlavourRunner<SubprocessTypes> {
         ended();
         return true;
       };
+      let waited = false;
       const finish = (): void => {
+        if (!running.stopping && !waited && (exit.signal === 'SIGTERM' || exit.signal === 'SIGINT')) {
+          // A service manager signals every process of the service at once (systemd's default
+          // KillMode=control-group, Ctrl-C in a terminal): the child may die of the signal a moment
+          // before the runtime's own stop begins. That is a stop, not a failure, if one follows.
+          waited = true;
+          setTimeout(finish, stopSignalWait);
+          return;
+        }
         if (!settle()) return;
         const { code, signal } = exit;
         if (running.stopping) {

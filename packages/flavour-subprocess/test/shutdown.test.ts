@@ -157,6 +157,29 @@ describe('subprocess shutdown', () => {
     expect(pids.filter(alive)).toEqual([]);
   });
 
+  it('takes a child killed by SIGTERM just before the stop as stopped, as when systemd signals every process of the service', async () => {
+    const { runner, messages } = testRunner({ gracePeriod: 5_000 });
+    runner.adopt(sleeper(), { flavour: subprocess, name: 'sleeper' });
+    const accepting = runner.accept();
+    await until(() => childPids().length === 1);
+    const [pid] = childPids();
+    process.kill(pid!, 'SIGTERM');
+    expect(await until(() => !alive(pid!), 2_000)).toBe(true);
+    await runner.shutdown();
+    await expect(accepting).resolves.toBeUndefined();
+    expect(messages).toEqual([]);
+    expect(runner.tree().ended).toEqual([expect.objectContaining({ name: 'sleeper', state: 'cancelled' })]);
+  });
+
+  it('still fails a command killed by SIGTERM when no stop follows', async () => {
+    const { runner } = testRunner();
+    runner.adopt(sleeper(), { flavour: subprocess, name: 'sleeper' });
+    const accepting = runner.accept();
+    await until(() => childPids().length === 1);
+    process.kill(childPids()[0]!, 'SIGTERM');
+    await expect(accepting).rejects.toMatchObject({ name: 'PayloadFailure', cause: { name: 'CommandFailed', signal: 'SIGTERM' } });
+  });
+
   it('refuses to run once closed', async () => {
     const { runner } = testRunner();
     const accepting = runner.accept();
