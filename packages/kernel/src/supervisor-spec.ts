@@ -151,7 +151,12 @@ export function supervisor(options: SupervisorOptions): SupervisorSpec {
   });
 }
 
-/** Whether `value` is a spec made by `supervisor()` of any copy of the kernel. */
+/**
+ * Whether `value` is a spec made by `supervisor()` of any copy of the kernel.
+ *
+ * @example
+ * isSupervisorSpec(supervisor({ name: 'empty', children: [] })); // true
+ */
 export function isSupervisorSpec(value: unknown): value is SupervisorSpec {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
 }

@@ -122,6 +122,8 @@ function build(model: Tree, path: string, world: World, flavour: ReturnType<type
       const stopped = new Promise<never>((_, reject) =>
         signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
       );
+      // A run that ends by itself never awaits it; its flavour may still abort it a moment later.
+      stopped.catch(() => {});
       try {
         for (let i = 0; i < child.after; i++) await Promise.race([turn(), stopped]);
         if (outcome === 'waits') await stopped;
