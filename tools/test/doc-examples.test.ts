@@ -1,7 +1,8 @@
 /**
  * The runnable examples of the user guides: every ```js block of the files below is saved as
  * an ES module inside the repository (so that `@cobald/*` resolve to the built workspace
- * packages, as in an app that installed them) and run with node. A daemon that is still
+ * packages, as in an app that installed them) and run with node; the README's tour, written in
+ * TypeScript with a decorator, is compiled by TypeScript first. A daemon that is still
  * running a moment after its runner began to accept gets SIGINT, as a person would press Ctrl-C.
  * Each must exit with 0.
  */
@@ -9,6 +10,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 import { repo } from './support.js';
 
 const documents = [
@@ -87,3 +89,19 @@ for (const document of documents) {
     });
   });
 }
+
+describe('README.md', () => {
+  it("the tour, compiled from TypeScript as it stands, runs its three flavours and exits with 0", async () => {
+    const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
+    const tour = /## A short tour\n+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    if (!tour) throw new Error("README.md has no '## A short tour' with a ```ts block");
+    const { outputText } = ts.transpileModule(tour, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    });
+    const file = path.join(scratch, 'README-md-tour.mjs');
+    writeFileSync(file, outputText);
+    const outcome = await run(file);
+    expect({ code: outcome.code, signal: outcome.signal }).toEqual({ code: 0, signal: null });
+    expect(outcome.output.split('\n').filter(Boolean)).toEqual(['9592 primes below 100000', 'watcher halted']);
+  }, 20_000);
+});
