@@ -5,9 +5,10 @@
  * on restarts, which only adopted payloads and services have, and at most {@link namesKept} of
  * them; ids never.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RestartEvent } from '@cobald/kernel';
 import type { Outcome } from './collector.js';
+import { DurationHistogram } from './duration-histogram.js';
 import type { Health, Readiness } from './health.js';
 import type { ThreadPoolStats } from './thread-pools.js';
 import { walkTree, type TreeLike } from './tree-view.js';
@@ -28,10 +29,8 @@ const durationBuckets = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly #durations: Histogram<'flavour' | 'kind' | 'outcome'>;
+  readonly #durations: DurationHistogram;
   readonly #restarts: Counter<'name'>;
-  /** One label object per flavour, kind and outcome, so that an observation allocates none. */
-  readonly #labels = new Map<string, { flavour: string; kind: string; outcome: Outcome }>();
   readonly #names = new Set<string>();
 
   constructor(sources: MetricSources, options: { readonly defaultMetrics?: boolean } = {}) {
@@ -53,13 +52,7 @@ export class Metrics {
         for (const { flavour, state, n } of counts.values()) this.set({ flavour, state }, n);
       },
     });
-    this.#durations = new Histogram({
-      name: 'cobald_payload_duration_seconds',
-      help: 'How long payload runs took until they ended, by flavour, kind (adopt or execute) and outcome (done, failed, cancelled)',
-      labelNames: ['flavour', 'kind', 'outcome'] as const,
-      buckets: durationBuckets,
-      registers,
-    });
+    this.#durations = new DurationHistogram(durationBuckets, this.registry);
     this.#restarts = new Counter({
       name: 'cobald_restarts_total',
       help: `Restarts of adopted payloads and services by their restart policy, by payload name (at most ${namesKept} names, then "other")`,
@@ -102,13 +95,7 @@ export class Metrics {
 
   /** Count one ended payload run. */
   observeRun(flavour: string, kind: string, outcome: Outcome, seconds: number): void {
-    const key = `${flavour}\0${kind}\0${outcome}`;
-    let labels = this.#labels.get(key);
-    if (!labels) {
-      labels = { flavour, kind, outcome };
-      this.#labels.set(key, labels);
-    }
-    this.#durations.observe(labels, seconds);
+    this.#durations.observe(flavour, kind, outcome, seconds);
   }
 
   /** Count one restart. */

@@ -131,7 +131,7 @@ describe('health and readiness through a life', () => {
 
   it('unhealthy while the event loop lags beyond the limit, healthy again after', async () => {
     const runner = quietRunner();
-    const monitor = await attachMonitor(runner, { loopDelayLimit: 100 });
+    const monitor = await attachMonitor(runner, { loopDelayLimit: 500 });
     cleanups.push(() => monitor.close());
     runner.adopt(() => new Promise<void>((resolve) => currentSignal().addEventListener('abort', () => resolve())), { flavour: asyncio });
     const accepting = runner.accept();
@@ -142,12 +142,13 @@ describe('health and readiness through a life', () => {
     await runner.whenRunning();
     expect(monitor.health()).toEqual({ ok: true, status: 'running' });
     await sleep(100); // the delay is measured between ticks of a timer, once it has ticked
-    // Block the loop for 400 ms, then wait for the next point of the series to record it.
-    const until400 = Date.now() + 400;
-    while (Date.now() < until400);
+    // Block the loop for 1.2 s (well beyond the limit, and beyond what a loaded machine stalls
+    // on its own), then wait for the next point of the series to record it.
+    const blockedUntil = Date.now() + 1200;
+    while (Date.now() < blockedUntil);
     await until(() => monitor.health().status === 'delayed', 3000);
     expect(await status(monitor, 'healthz')).toEqual([503, 'delayed']);
     // The delay leaves the window of the last 5 seconds.
-    await until(() => monitor.health().ok, 8000);
-  }, 15000);
+    await until(() => monitor.health().ok, 15_000);
+  }, 25_000);
 });
