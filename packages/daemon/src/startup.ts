@@ -141,11 +141,7 @@ export class Startup {
   dispose(): void {
     if (!this.#listening) return;
     this.#listening = false;
-    process.off('SIGINT', this.#onSignal);
-    process.off('SIGTERM', this.#onSignal);
-    process.off('uncaughtException', this.#onException);
-    process.off('unhandledRejection', this.#onRejection);
-    process.off('beforeExit', this.#onEmptyLoop);
+    for (const [event, handler] of this.#handlers()) process.off(event, handler);
   }
 
   /** Take SIGINT, SIGTERM and escaped errors from now on: call it before the first record. */
@@ -153,13 +149,20 @@ export class Startup {
     if (this.#listening) return;
     this.#listening = true;
     this.#starting = true;
-    process.on('SIGINT', this.#onSignal);
-    process.on('SIGTERM', this.#onSignal);
-    process.on('uncaughtException', this.#onException);
-    process.on('unhandledRejection', this.#onRejection);
-    process.on('beforeExit', this.#onEmptyLoop);
+    for (const [event, handler] of this.#handlers()) process.on(event, handler);
     // What the executable kept from before the daemon could log (see early-signals.ts).
     for (const signal of releaseStopSignals()) this.#onSignal(signal);
+  }
+
+  /** The process's events that the guard takes while it listens, each with its handler. */
+  #handlers(): [string, (...args: any[]) => void][] {
+    return [
+      ['SIGINT', this.#onSignal],
+      ['SIGTERM', this.#onSignal],
+      ['uncaughtException', this.#onException],
+      ['unhandledRejection', this.#onRejection],
+      ['beforeExit', this.#onEmptyLoop],
+    ];
   }
 
   readonly #onSignal = (signal: StopSignal): void => {
