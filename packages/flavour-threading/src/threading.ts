@@ -17,9 +17,10 @@ import { version } from './version.js';
  * variables of the scope it was written in (pass them as arguments, or use a module payload
  * `{ module, export? }`). Arguments and results travel by structured clone; a
  * `SharedArrayBuffer` is shared. Executes share at most `maxWorkers` threads (option, default
- * `os.availableParallelism()`); each adopted payload holds a thread of its own. On shutdown
- * threads are terminated at once, as threads cannot be asked to stop; their payloads settle as
- * cancelled.
+ * `os.availableParallelism()`); each adopted payload holds a thread of its own. A stopped
+ * payload's signal aborts (`currentSignal()` from `@cobald/kernel` in the worker); it has its
+ * `shutdownTimeout` or the grace period to return, then its thread is terminated and it
+ * settles as cancelled.
  *
  * Services name the module that exports their class, since a class cannot travel to another
  * thread but its module can be imported there; see `bindService`.
