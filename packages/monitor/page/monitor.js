@@ -57,6 +57,9 @@
       row.append(el('span', 'meta flavour', node.flavour));
       row.append(el('span', 'meta kind', node.service ? 'service' : node.kind));
       if (node.strategy) row.append(el('span', 'meta strategy', node.strategy));
+      if (typeof node.childRestarts === 'number') {
+        row.append(el('span', 'meta child-restarts', `${node.childRestarts} child restart${node.childRestarts === 1 ? '' : 's'}`));
+      }
       row.append(el('span', 'meta restarts', `${node.restarts ?? 0} restart${node.restarts === 1 ? '' : 's'}`));
       if (typeof node.startedAt === 'number') row.append(el('span', 'meta uptime', `up ${duration(now - node.startedAt)}`));
       if (node.lastError) {

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { currentSignal } from '@cobald/kernel';
-import { quietRunner, sleep, until } from '@cobald/test-support';
+import { nodeOfLine, quietRunner, runScript, sleep, until } from '@cobald/test-support';
 import { attachMonitor } from '@cobald/monitor';
 import { get, openEvents, parseMetrics, sampleValue } from './support/http.js';
 
@@ -171,15 +171,11 @@ describe('the endpoints', () => {
     stream.close();
   });
 
-  it('is an async disposable: `await using` closes it', async () => {
-    let url = '';
-    {
-      const monitor = await attachMonitor(quietRunner());
-      url = monitor.url;
-      await monitor[Symbol.asyncDispose]();
-    }
-    await expect(get(`${url}healthz`)).rejects.toThrow(/ECONNREFUSED/);
-  });
+  it('is an async disposable: `await using` (Node 24+) closes it when the block ends', async () => {
+    const result = await runScript(new URL('./fixtures/await-using.mjs', import.meta.url), [], { node: nodeOfLine(24) });
+    expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+    expect(result.stdout).toBe('inside 503\nafter ECONNREFUSED\n');
+  }, 30_000);
 });
 
 describe('the bearer token', () => {
