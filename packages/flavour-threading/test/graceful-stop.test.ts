@@ -52,26 +52,6 @@ describe('graceful stops of threading payloads', () => {
     }
   });
 
-  it('terminates a payload that ignores its signal once its shutdownTimeout is over', async () => {
-    const runner = quietRunner({}, { gracePeriod: 10_000 });
-    const started = new Int32Array(new SharedArrayBuffer(4));
-    runner.adopt(
-      function stubborn(flag: Int32Array) {
-        Atomics.store(flag, 0, 1);
-        for (;;);
-      },
-      { flavour: threading, args: [started], shutdownTimeout: 300 },
-    );
-    const accepting = runner.accept();
-    await until(() => Atomics.load(started, 0) === 1);
-    const begin = Date.now();
-    await runner.shutdown();
-    await expect(accepting).resolves.toBeUndefined();
-    const took = Date.now() - begin;
-    expect(took).toBeGreaterThanOrEqual(290);
-    expect(took).toBeLessThan(5000);
-  });
-
   it('reports an error other than an AbortError after the abort as it is', async () => {
     const runner = directRunner();
     try {

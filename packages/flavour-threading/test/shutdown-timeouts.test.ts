@@ -52,8 +52,11 @@ describe('threading payloads on shutdown', () => {
     );
     const accepting = runner.accept();
     await until(() => Atomics.load(started, 0) === 1);
+    const begin = Date.now();
     await runner.shutdown();
     await expect(accepting).resolves.toBeUndefined();
+    // Its signal aborted first; the thread was terminated only once its shutdownTimeout was over.
+    expect(Date.now() - begin).toBeGreaterThanOrEqual(45);
     expect(logged).toEqual([]);
   });
 });
