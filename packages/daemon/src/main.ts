@@ -205,9 +205,10 @@ async function run(command: RunOptions & { readonly command: 'run' }, logging: L
     return exitCodes.ok;
   } finally {
     startup.dispose();
-    untrap();
     await notifier.close();
     await monitor?.close();
+    // Last: a SIGHUP from logrotate while these close would otherwise end the daemon (129).
+    untrap();
   }
 }
 
