@@ -45,7 +45,7 @@ installed_version() {
 newest_version() {
   # `npm view pkg@24 version --json` lists every 24.x (a string when there is one); the last is the newest.
   npm view "$package@$major" version --json 2>/dev/null |
-    node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { const v = [].concat(JSON.parse(s)); if (v.length) console.log(v.at(-1)); });'
+    node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { try { const v = [].concat(JSON.parse(s)); if (v.length) console.log(v.at(-1)); } catch {} });'
 }
 
 install() {
