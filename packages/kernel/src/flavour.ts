@@ -216,7 +216,6 @@ export function cancelled(context: PayloadInfo, cause?: unknown): PayloadCancell
  *   interface KnownFlavours { asyncio: typeof asyncio }
  * }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface KnownFlavours {}
 
 /** The payload types of a flavour. */
