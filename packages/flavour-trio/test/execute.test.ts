@@ -60,7 +60,7 @@ describe('trio execute', () => {
     await expect(
       runner.execute(function* () {
         yield* sleep(1);
-        throw 'a string'; // eslint-disable-line no-throw-literal
+        throw 'a string';
       }, { flavour: trio }),
     ).rejects.toBe('a string');
   });

@@ -8,7 +8,7 @@ const context = (name: string): RunContext => ({ id: ++lastId, name, flavour: 't
 
 function startRunner(gracePeriod = 1000): FlavourRunner<TrioTypes> {
   const runner = trio.createRunner(createFlavourHost({ gracePeriod }));
-  runner.start?.();
+  void runner.start?.(); // synchronous for trio; the contract allows a promise
   return runner;
 }
 

@@ -117,7 +117,6 @@ describe('trio shutdown', () => {
         yield* suspend();
       } finally {
         yield* sleep(1);
-        // eslint-disable-next-line no-unsafe-finally
         throw oops;
       }
     }, { flavour: trio });
