@@ -26,7 +26,6 @@ const expressionLine = 4;
  */
 export function compileFunction(expression: string, name: string, require: NodeRequire): (...args: unknown[]) => unknown {
   // `new Function` puts two lines before the body: the expression starts on line 4.
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('require', `'use strict';\nreturn ${expression};\n//# sourceURL=${sourceUrlOf(name)}`);
   return (factory as (r: NodeRequire) => (...args: unknown[]) => unknown)(require);
 }

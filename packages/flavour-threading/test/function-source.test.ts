@@ -3,7 +3,6 @@ import { PayloadSourceError, threading } from '@cobald/flavour-threading';
 import { quietRunner, unexpected } from './support.js';
 
 /** A real function made from source text, as a compiler or an instrumenter would leave it. */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const compiled = (...parts: string[]) => new Function(...parts) as (...args: unknown[]) => unknown;
 
 describe('threading function payloads and their source', () => {
