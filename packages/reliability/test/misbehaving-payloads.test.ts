@@ -138,7 +138,6 @@ describe('payloads that misbehave in their own flavour', () => {
         yield* suspend();
       } finally {
         yield* effectionSleep(1);
-        // eslint-disable-next-line no-unsafe-finally
         throw new Error('halt failed');
       }
     }, { flavour: trio });

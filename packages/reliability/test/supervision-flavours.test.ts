@@ -107,7 +107,6 @@ function serviceWithExecutes(runner: ServiceRunner, kind: 'asyncio' | 'trio', sh
       runner.execute(waitForAbort, { flavour: asyncio, name: `promise of run ${run}` }),
     ];
     for (const p of pending) p.catch((error: unknown) => outcomes.push(error));
-    return pending;
   };
   if (kind === 'asyncio') {
     runner.adopt(
