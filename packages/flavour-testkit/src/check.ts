@@ -73,7 +73,10 @@ export class Check {
     this.#prefix = `conformance-${++checks}-`;
     this.#gracePeriod = runnerOptions.gracePeriod ?? 2000;
     this.#listen();
-    const record = (level: LogRecord['level']) => (_obj: object, msg = '') => void this.logged.push({ level, msg });
+    const record =
+      (level: LogRecord['level']) =>
+      (_obj: object, msg = '') =>
+        void this.logged.push({ level, msg });
     const logger: Logger = { ...silentLogger, error: record('error'), warn: record('warn') };
     this.runner = new ServiceRunner({
       handleSignals: false,
@@ -104,13 +107,16 @@ export class Check {
    * Rejects at once if `accept()` ends first.
    */
   running(...labels: string[]): Promise<void> {
-    return this.until(() => {
-      if (this.#outcome) {
-        const how = this.#outcome.ok ? 'resolved' : `rejected with ${String(this.#outcome.error)}`;
-        throw new Error(`accept() ${how} before ${labels.join(', ')} ran`);
-      }
-      return labels.every((label) => existsSync(this.readyFile(label)));
-    }, `${labels.join(', ')} to run (to create its ready file)`);
+    return this.until(
+      () => {
+        if (this.#outcome) {
+          const how = this.#outcome.ok ? 'resolved' : `rejected with ${String(this.#outcome.error)}`;
+          throw new Error(`accept() ${how} before ${labels.join(', ')} ran`);
+        }
+        return labels.every((label) => existsSync(this.readyFile(label)));
+      },
+      `${labels.join(', ')} to run (to create its ready file)`,
+    );
   }
 
   /** `runner.adopt()` of a payload run under a name of this check. */

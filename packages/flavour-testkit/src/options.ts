@@ -88,15 +88,7 @@ export interface ServiceSpec<P = unknown> {
 }
 
 /** The parts of the contract, each a `describe` block of its own. */
-export type SectionName =
-  | 'execute'
-  | 'adopt'
-  | 'services'
-  | 'restarts'
-  | 'shutdown'
-  | 'instrumentation'
-  | 'registration'
-  | 'supervision';
+export type SectionName = 'execute' | 'adopt' | 'services' | 'restarts' | 'shutdown' | 'instrumentation' | 'registration' | 'supervision';
 
 /** A `describe` of jest, vitest or `node:test`. */
 export type Describe = (name: string, fn: () => void) => unknown;

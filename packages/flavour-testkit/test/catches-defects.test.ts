@@ -17,38 +17,66 @@ async function expectFailures(name: string, defects: Defects, failing: Record<st
 
 describe('the conformance kit fails a flavour that breaks the contract', () => {
   it('that swallows errors', async () => {
-    await expectFailures('kit-swallows', { swallowsErrors: true }, {
-      "execute() › rejects with the payload's error, and the runner runs on": /execute\(\) resolved with undefined, expected the payload's error/,
-      'adopt() › a payload that fails stops the runtime: accept() rejects with PayloadFailure, its error as cause': /waited 3000 ms for accept\(\) to reject: an adopted payload failed/,
-      "restart policies › 'on-failure' runs a payload that fails twice three times, and the runtime runs on": /a payload that failed twice is restarted twice/,
-    });
+    await expectFailures(
+      'kit-swallows',
+      { swallowsErrors: true },
+      {
+        "execute() › rejects with the payload's error, and the runner runs on":
+          /execute\(\) resolved with undefined, expected the payload's error/,
+        'adopt() › a payload that fails stops the runtime: accept() rejects with PayloadFailure, its error as cause':
+          /waited 3000 ms for accept\(\) to reject: an adopted payload failed/,
+        "restart policies › 'on-failure' runs a payload that fails twice three times, and the runtime runs on":
+          /a payload that failed twice is restarted twice/,
+      },
+    );
   });
 
   it('that takes a cancellation for a failure', async () => {
-    await expectFailures('kit-cancel-fails', { cancellationAsFailure: true }, {
-      'adopt() › shutdown() cancels a running payload; accept() resolves': /accept\(\) rejected with PayloadFailure: .*stopped: AbortError.*, but a shutdown\(\) whose payloads end cancelled is no failure/,
-      'execute() › rejects with PayloadCancelled when the runtime stops under the payload': /must reject with PayloadCancelled/,
-      "instrumentation › 'cobald:payload' traces adopts: a clean end, and a cancelled one with its cancellation as error": /but a shutdown\(\) whose payloads end cancelled is no failure/,
-    });
+    await expectFailures(
+      'kit-cancel-fails',
+      { cancellationAsFailure: true },
+      {
+        'adopt() › shutdown() cancels a running payload; accept() resolves':
+          /accept\(\) rejected with PayloadFailure: .*stopped: AbortError.*, but a shutdown\(\) whose payloads end cancelled is no failure/,
+        'execute() › rejects with PayloadCancelled when the runtime stops under the payload': /must reject with PayloadCancelled/,
+        "instrumentation › 'cobald:payload' traces adopts: a clean end, and a cancelled one with its cancellation as error":
+          /but a shutdown\(\) whose payloads end cancelled is no failure/,
+      },
+    );
   });
 
   it('that drops the values of adopted payloads without saying so', async () => {
-    await expectFailures('kit-drops-values', { dropsAdoptedValues: true }, {
-      'adopt() › a payload that returns a value fails with OrphanedReturn: nobody receives the value': /waited 3000 ms for accept\(\) to reject/,
-    });
+    await expectFailures(
+      'kit-drops-values',
+      { dropsAdoptedValues: true },
+      {
+        'adopt() › a payload that returns a value fails with OrphanedReturn: nobody receives the value':
+          /waited 3000 ms for accept\(\) to reject/,
+      },
+    );
   });
 
   it('that accepts any payload', async () => {
-    await expectFailures('kit-validates-nothing', { validatesNothing: true }, {
-      'execute() › refuses payloads the flavour cannot run with a TypeError, before running anything': /must throw a TypeError/,
-    });
+    await expectFailures(
+      'kit-validates-nothing',
+      { validatesNothing: true },
+      {
+        'execute() › refuses payloads the flavour cannot run with a TypeError, before running anything': /must throw a TypeError/,
+      },
+    );
   });
 
   it('that does not register itself', async () => {
-    await expectFailures('kit-unregistered', { unregistered: true }, {
-      'registration by name › importing the flavour registered it under its name': /'kit-unregistered' is not registered: call registerFlavour\(\)/,
-      '@service › a service may name its flavour by the registered name': /accept\(\) rejected with PayloadFailure: .*unknown flavour 'kit-unregistered'.* before by-name ran/,
-    });
+    await expectFailures(
+      'kit-unregistered',
+      { unregistered: true },
+      {
+        'registration by name › importing the flavour registered it under its name':
+          /'kit-unregistered' is not registered: call registerFlavour\(\)/,
+        '@service › a service may name its flavour by the registered name':
+          /accept\(\) rejected with PayloadFailure: .*unknown flavour 'kit-unregistered'.* before by-name ran/,
+      },
+    );
   });
 });
 
@@ -62,12 +90,20 @@ describe('the conformance kit refuses options it cannot work with', () => {
 
   it('names an unknown section', () => {
     expect(() =>
-      collectChecks({ flavour: functionFlavour('kit-sections', { unregistered: true }), payloads: functionPayloads, sections: ['execute', 'nap' as never] }),
+      collectChecks({
+        flavour: functionFlavour('kit-sections', { unregistered: true }),
+        payloads: functionPayloads,
+        sections: ['execute', 'nap' as never],
+      }),
     ).toThrow(/unknown section 'nap'; the sections are execute, adopt, /);
   });
 
   it('runs only the sections asked for', () => {
-    const checks = collectChecks({ flavour: functionFlavour('kit-only-execute', { unregistered: true }), payloads: functionPayloads, sections: ['execute'] });
+    const checks = collectChecks({
+      flavour: functionFlavour('kit-only-execute', { unregistered: true }),
+      payloads: functionPayloads,
+      sections: ['execute'],
+    });
     expect([...checks.keys()].every((title) => title.startsWith('execute() › '))).toBe(true);
     expect(checks.size).toBeGreaterThan(3);
   });

@@ -40,7 +40,8 @@ export function functionFlavour(name: string, defects: Defects = {}) {
       run(payload, args, context) {
         let outcome = Promise.resolve().then(() => host.cancelScope(context).run(payload, args));
         if (defects.swallowsErrors) outcome = outcome.catch(() => undefined);
-        if (defects.cancellationAsFailure) outcome = outcome.catch((error: unknown) => Promise.reject(new Error(`stopped: ${String(error)}`)));
+        if (defects.cancellationAsFailure)
+          outcome = outcome.catch((error: unknown) => Promise.reject(new Error(`stopped: ${String(error)}`)));
         if (defects.dropsAdoptedValues && context.kind === 'adopt') outcome = outcome.then(() => undefined);
         return outcome;
       },

@@ -36,7 +36,10 @@ export const execute: Section = {
       assert.match(messageOf(error), /conformance failure/);
       assert.equal(isCancellation(error), false, 'a failure is not a cancellation');
       assert.equal(c.runner.running, true, 'a failing execute() must never stop the runner');
-      assert.deepEqual(resultOf(await c.within(c.execute('after', payloads.returns('still running')), 'execute() after a failure')), 'still running');
+      assert.deepEqual(
+        resultOf(await c.within(c.execute('after', payloads.returns('still running')), 'execute() after a failure')),
+        'still running',
+      );
       await c.shutdownCleanly(); // an execute() failure is its caller's, not the runtime's
     });
 
@@ -75,17 +78,21 @@ export const execute: Section = {
       assert.equal(c.ended('waits')?.state, 'cancelled');
     });
 
-    check('settles even when its payload ignores cancellation', async (c) => {
-      c.accept();
-      const pending = c.execute('deaf', payloads.ignoresCancel(c.readyFile('deaf'))).then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
-      );
-      await c.running('deaf');
-      await c.shutdownCleanly();
-      const settled = await c.within(pending, 'execute() of a payload that ignores cancellation to settle');
-      assert.ok('error' in settled, `execute() resolved with ${String((settled as { value: unknown }).value)} although it was stopped`);
-      assert.ok(['cancelled', 'abandoned'].includes(c.ended('deaf')?.state ?? ''), `ended as ${c.ended('deaf')?.state}`);
-    }, { gracePeriod: 100 });
+    check(
+      'settles even when its payload ignores cancellation',
+      async (c) => {
+        c.accept();
+        const pending = c.execute('deaf', payloads.ignoresCancel(c.readyFile('deaf'))).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        await c.running('deaf');
+        await c.shutdownCleanly();
+        const settled = await c.within(pending, 'execute() of a payload that ignores cancellation to settle');
+        assert.ok('error' in settled, `execute() resolved with ${String((settled as { value: unknown }).value)} although it was stopped`);
+        assert.ok(['cancelled', 'abandoned'].includes(c.ended('deaf')?.state ?? ''), `ended as ${c.ended('deaf')?.state}`);
+      },
+      { gracePeriod: 100 },
+    );
   },
 };

@@ -30,7 +30,10 @@ export const instrumentation: Section = {
 
     check("'cobald:payload' traces a failing execute with error, then asyncEnd", async (c) => {
       c.accept();
-      await c.within(c.execute('failing', payloads.throws('traced failure')).catch(() => {}), 'execute() to reject');
+      await c.within(
+        c.execute('failing', payloads.throws('traced failure')).catch(() => {}),
+        'execute() to reject',
+      );
       const events = c.eventsOf('failing');
       assert.deepEqual(shape(events), [
         ['start', 'execute', flavour.name],
@@ -62,7 +65,10 @@ export const instrumentation: Section = {
       ]);
       const { error, stopping } = forever[1]!;
       assert.equal(stopping, true, 'the runtime had asked it to stop');
-      assert.ok(isCancellation(error) || isAbortError(error), `a cancelled payload ends with PayloadCancelled or an AbortError, got ${String(error)}`);
+      assert.ok(
+        isCancellation(error) || isAbortError(error),
+        `a cancelled payload ends with PayloadCancelled or an AbortError, got ${String(error)}`,
+      );
     });
 
     check("'cobald:restart' reports each restart with its count and reason", async (c) => {
@@ -71,7 +77,10 @@ export const instrumentation: Section = {
       await c.until(() => c.ended('flaky') !== undefined, 'the payload to end');
       assert.equal(c.restarts.length, 1);
       const [event] = c.restarts;
-      assert.deepEqual({ name: event!.name, flavour: event!.flavour, restarts: event!.restarts, delay: event!.delay }, { name, flavour: flavour.name, restarts: 1, delay: 1 });
+      assert.deepEqual(
+        { name: event!.name, flavour: event!.flavour, restarts: event!.restarts, delay: event!.delay },
+        { name, flavour: flavour.name, restarts: 1, delay: 1 },
+      );
       assert.ok(event!.reason !== undefined, 'the reason is the error it failed with');
     });
 
@@ -80,7 +89,10 @@ export const instrumentation: Section = {
       c.accept();
       await c.running('waits');
       await c.shutdownCleanly();
-      assert.deepEqual(c.runtime.map((event) => event.state), ['running', 'stopping', 'stopped']);
+      assert.deepEqual(
+        c.runtime.map((event) => event.state),
+        ['running', 'stopping', 'stopped'],
+      );
       assert.equal(c.runtime[2]!.failure, undefined);
     });
   },

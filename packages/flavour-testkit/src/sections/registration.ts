@@ -13,7 +13,10 @@ export const registration: Section = {
 
     check('importing the flavour registered it under its name', async () => {
       assert.ok(isFlavour(flavour));
-      assert.ok(registeredFlavours().includes(flavour.name), `'${flavour.name}' is not registered: call registerFlavour() in the module that defines it`);
+      assert.ok(
+        registeredFlavours().includes(flavour.name),
+        `'${flavour.name}' is not registered: call registerFlavour() in the module that defines it`,
+      );
       assert.equal(registeredFlavour(flavour.name), flavour);
       assert.equal(resolveFlavour(flavour.name), flavour);
     });

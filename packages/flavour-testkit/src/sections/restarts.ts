@@ -29,7 +29,10 @@ export const restarts: Section = {
           [name, options.flavour.name, 2],
         ],
       );
-      assert.ok(c.restarts.every((event) => nameOf(event.reason) !== undefined), 'each restart carries the error it ended with');
+      assert.ok(
+        c.restarts.every((event) => nameOf(event.reason) !== undefined),
+        'each restart carries the error it ended with',
+      );
       const warnings = c.logged.filter((record) => record.level === 'warn').map((record) => record.msg);
       assert.equal(warnings.length, 2, `expected a warning per restart, got ${JSON.stringify(warnings)}`);
       assert.match(warnings[0]!, /restart 1 in 1 ms$/);

@@ -73,7 +73,7 @@ export const services: Section = {
       assert.equal(instances.length, 3);
     });
 
-    check("a service may name its flavour by the registered name", async (c) => {
+    check('a service may name its flavour by the registered name', async (c) => {
       const instance = makeService(c, options, 'by-name', { kind: 'waitsForCancel', cleanupMs: 1 }, { byName: true });
       c.accept();
       await c.running('by-name');

@@ -30,39 +30,55 @@ export const shutdown: Section = {
     // nor the flavour waits for the payload longer than its own shutdownTimeout.
     const forever = options.timeout + 5000;
 
-    check('an adopted payload that ignores cancellation holds up shutdown() no longer than its shutdownTimeout', async (c) => {
-      c.adopt('deaf', payloads.ignoresCancel(c.readyFile('deaf')), { shutdownTimeout: 50 });
-      c.accept();
-      await c.running('deaf');
-      await c.shutdownCleanly();
-      stoppedOrAbandoned(c, 'deaf', 50);
-    }, { gracePeriod: forever });
+    check(
+      'an adopted payload that ignores cancellation holds up shutdown() no longer than its shutdownTimeout',
+      async (c) => {
+        c.adopt('deaf', payloads.ignoresCancel(c.readyFile('deaf')), { shutdownTimeout: 50 });
+        c.accept();
+        await c.running('deaf');
+        await c.shutdownCleanly();
+        stoppedOrAbandoned(c, 'deaf', 50);
+      },
+      { gracePeriod: forever },
+    );
 
-    check('a service that ignores cancellation holds up shutdown() no longer than its shutdownTimeout', async (c) => {
-      const instance = makeService(c, options, 'deaf-service', { kind: 'ignoresCancel' }, { shutdownTimeout: 50 });
-      c.accept();
-      await c.running('deaf-service');
-      await c.shutdownCleanly();
-      stoppedOrAbandoned(c, 'deaf-service', 50);
-      assert.ok(instance);
-    }, { gracePeriod: forever });
+    check(
+      'a service that ignores cancellation holds up shutdown() no longer than its shutdownTimeout',
+      async (c) => {
+        const instance = makeService(c, options, 'deaf-service', { kind: 'ignoresCancel' }, { shutdownTimeout: 50 });
+        c.accept();
+        await c.running('deaf-service');
+        await c.shutdownCleanly();
+        stoppedOrAbandoned(c, 'deaf-service', 50);
+        assert.ok(instance);
+      },
+      { gracePeriod: forever },
+    );
 
-    check("without a shutdownTimeout, the runner's grace period applies", async (c) => {
-      c.adopt('deaf', payloads.ignoresCancel(c.readyFile('deaf')));
-      c.accept();
-      await c.running('deaf');
-      await c.shutdownCleanly();
-      stoppedOrAbandoned(c, 'deaf', 100);
-    }, { gracePeriod: 100 });
+    check(
+      "without a shutdownTimeout, the runner's grace period applies",
+      async (c) => {
+        c.adopt('deaf', payloads.ignoresCancel(c.readyFile('deaf')));
+        c.accept();
+        await c.running('deaf');
+        await c.shutdownCleanly();
+        stoppedOrAbandoned(c, 'deaf', 100);
+      },
+      { gracePeriod: 100 },
+    );
 
-    check('a payload that cleans up within its time is waited for, not abandoned', async (c) => {
-      c.adopt('tidy', payloads.waitsForCancel(50, c.readyFile('tidy')));
-      c.accept();
-      await c.running('tidy');
-      await c.shutdownCleanly();
-      assert.equal(c.ended('tidy')?.state, 'cancelled');
-      assert.deepEqual(c.logged, []);
-    }, { gracePeriod: 5000 });
+    check(
+      'a payload that cleans up within its time is waited for, not abandoned',
+      async (c) => {
+        c.adopt('tidy', payloads.waitsForCancel(50, c.readyFile('tidy')));
+        c.accept();
+        await c.running('tidy');
+        await c.shutdownCleanly();
+        assert.equal(c.ended('tidy')?.state, 'cancelled');
+        assert.deepEqual(c.logged, []);
+      },
+      { gracePeriod: 5000 },
+    );
 
     check('a shutdown while payloads of every kind run stops them all and reports nothing', async (c) => {
       c.adopt('waits', payloads.waitsForCancel(5, c.readyFile('waits')));

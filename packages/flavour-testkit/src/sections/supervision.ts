@@ -40,7 +40,10 @@ export const supervision: Section = {
       assert.equal(failure.payload.name, tree, 'the PayloadFailure blames the supervisor');
       const cause = failure.cause as { child?: { name: string; flavour: string }; supervisor?: { name: string }; cause?: unknown };
       assert.equal(nameOf(cause), 'ChildFailure', `the supervisor fails with a ChildFailure, got ${String(cause)}`);
-      assert.deepEqual({ child: cause.child?.name, flavour: cause.child?.flavour, supervisor: cause.supervisor?.name }, { child: c.name('broken'), flavour: flavour.name, supervisor: tree });
+      assert.deepEqual(
+        { child: cause.child?.name, flavour: cause.child?.flavour, supervisor: cause.supervisor?.name },
+        { child: c.name('broken'), flavour: flavour.name, supervisor: tree },
+      );
       assert.match(messageOf(cause.cause), /child failure/);
     });
 
@@ -55,8 +58,14 @@ export const supervision: Section = {
       c.accept();
       await c.running('first', 'second', 'third');
       const started = c.events.filter((event) => event.event === 'start' && event.flavour === flavour.name);
-      assert.deepEqual(started.map((event) => event.name), ['first', 'second', 'third'].map((label) => c.name(label)));
-      assert.ok(started.every((event) => event.parent?.name === tree), 'cobald:payload names the supervisor as parent');
+      assert.deepEqual(
+        started.map((event) => event.name),
+        ['first', 'second', 'third'].map((label) => c.name(label)),
+      );
+      assert.ok(
+        started.every((event) => event.parent?.name === tree),
+        'cobald:payload names the supervisor as parent',
+      );
       const node = [...nodes(c.runner.tree().flavours.flatMap((branch) => branch.payloads))].find((payload) => payload.name === tree);
       assert.ok(node, 'the supervisor is in tree()');
       assert.deepEqual(
@@ -82,8 +91,14 @@ export const supervision: Section = {
       await c.running('first', 'second', 'third');
       await c.shutdownCleanly();
       const ends = c.events.filter((event) => event.event === 'asyncEnd' && event.flavour === flavour.name).map((event) => event.name);
-      assert.deepEqual(ends, ['third', 'second', 'first'].map((label) => c.name(label)));
-      assert.deepEqual(['first', 'second', 'third'].map((label) => c.ended(label)?.state), ['cancelled', 'cancelled', 'cancelled']);
+      assert.deepEqual(
+        ends,
+        ['third', 'second', 'first'].map((label) => c.name(label)),
+      );
+      assert.deepEqual(
+        ['first', 'second', 'third'].map((label) => c.ended(label)?.state),
+        ['cancelled', 'cancelled', 'cancelled'],
+      );
     });
 
     check("'one-for-all': a failing child restarts with its siblings, which are stopped as cancelled first", async (c) => {
@@ -100,32 +115,43 @@ export const supervision: Section = {
       c.accept();
       await c.until(() => starts(c, 'sibling') === 2 && c.ended('flaky')?.state === 'done', 'the children to restart together');
       const sibling = c.eventsOf('sibling');
-      assert.deepEqual(sibling.map((event) => event.event), ['start', 'error', 'asyncEnd', 'start'], 'the sibling was stopped, then started again');
+      assert.deepEqual(
+        sibling.map((event) => event.event),
+        ['start', 'error', 'asyncEnd', 'start'],
+        'the sibling was stopped, then started again',
+      );
       assert.equal(sibling[1]!.stopping, true, 'the sibling was asked to stop: its end is a cancellation');
       assert.deepEqual(
         c.restarts.map((event) => [event.name, event.parent?.name]).sort(),
-        [[c.name('flaky'), c.name('tree')], [c.name('sibling'), c.name('tree')]],
+        [
+          [c.name('flaky'), c.name('tree')],
+          [c.name('sibling'), c.name('tree')],
+        ],
         'cobald:restart reports both, under their supervisor',
       );
       assert.equal(c.runner.running, true);
       await c.shutdownCleanly();
     });
 
-    check('a child that ignores cancellation holds up the stop no longer than its shutdownTimeout', async (c) => {
-      c.runner.adopt(
-        supervisor({
-          name: c.name('tree'),
-          children: [
-            child(c, 'tidy', payloads.waitsForCancel(1, c.readyFile('tidy'))),
-            child(c, 'deaf', payloads.ignoresCancel(c.readyFile('deaf')), { shutdownTimeout: 50 }),
-          ],
-        }),
-      );
-      c.accept();
-      await c.running('tidy', 'deaf');
-      await c.shutdownCleanly();
-      assert.ok(['cancelled', 'abandoned'].includes(c.ended('deaf')?.state ?? ''), `deaf ended as ${c.ended('deaf')?.state}`);
-      assert.equal(c.ended('tidy')?.state, 'cancelled', 'the child listed before it still stopped');
-    }, { gracePeriod: options.timeout + 5000 });
+    check(
+      'a child that ignores cancellation holds up the stop no longer than its shutdownTimeout',
+      async (c) => {
+        c.runner.adopt(
+          supervisor({
+            name: c.name('tree'),
+            children: [
+              child(c, 'tidy', payloads.waitsForCancel(1, c.readyFile('tidy'))),
+              child(c, 'deaf', payloads.ignoresCancel(c.readyFile('deaf')), { shutdownTimeout: 50 }),
+            ],
+          }),
+        );
+        c.accept();
+        await c.running('tidy', 'deaf');
+        await c.shutdownCleanly();
+        assert.ok(['cancelled', 'abandoned'].includes(c.ended('deaf')?.state ?? ''), `deaf ended as ${c.ended('deaf')?.state}`);
+        assert.equal(c.ended('tidy')?.state, 'cancelled', 'the child listed before it still stopped');
+      },
+      { gracePeriod: options.timeout + 5000 },
+    );
   },
 };
