@@ -1,5 +1,6 @@
 export { describeConformance } from './describe-conformance.js';
 export { defaultService } from './default-service.js';
+export { functionPayloads } from './function-payloads.js';
 export type {
   ConformanceOptions,
   ConformancePayloads,

@@ -2,10 +2,10 @@
  * Flavours made for testing the kit: a sound one, and broken ones that each break one rule of
  * the contract. Their payloads are functions run in the payload's cancel scope, as asyncio's.
  */
-import { writeFileSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
-import { currentSignal, defineFlavour, registerFlavour, type PayloadTypes } from '@cobald/kernel';
-import { describeConformance, type ConformanceOptions, type ConformancePayloads } from '@cobald/flavour-testkit';
+import { defineFlavour, registerFlavour, type PayloadTypes } from '@cobald/kernel';
+import { describeConformance, type ConformanceOptions } from '@cobald/flavour-testkit';
+
+export { functionPayloads } from '@cobald/flavour-testkit';
 
 interface FunctionTypes extends PayloadTypes {
   readonly payload: (...args: any[]) => unknown;
@@ -51,47 +51,6 @@ export function functionFlavour(name: string, defects: Defects = {}) {
   if (!defects.unregistered) registerFlavour(flavour);
   return flavour;
 }
-
-/** Payloads of a flavour of functions, as the asyncio flavour's tests write them. */
-export const functionPayloads: ConformancePayloads<FunctionTypes['payload']> = {
-  returns: (value) => ({ payload: async () => value }),
-  returnsAfter: (ms, value) => ({
-    payload: async () => {
-      await delay(ms);
-      return value;
-    },
-  }),
-  completes: () => ({ payload: async () => {} }),
-  throws: (message) => ({
-    payload: async () => {
-      throw new Error(message);
-    },
-  }),
-  failsTimes: (failures) => {
-    let runs = 0;
-    return {
-      payload: async () => {
-        if (++runs <= failures) throw new Error(`failure ${runs}`);
-      },
-    };
-  },
-  waitsForCancel: (cleanupMs, readyFile) => ({
-    payload: async () => {
-      writeFileSync(readyFile, '');
-      try {
-        await delay(1e9, undefined, { signal: currentSignal() });
-      } finally {
-        await delay(cleanupMs);
-      }
-    },
-  }),
-  ignoresCancel: (readyFile) => ({
-    payload: () => {
-      writeFileSync(readyFile, '');
-      return new Promise(() => {});
-    },
-  }),
-};
 
 /**
  * The kit's checks for `options`, by title (`section › check`), collected through a `describe`
