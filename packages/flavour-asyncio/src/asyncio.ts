@@ -23,6 +23,9 @@ export interface AsyncioTypes extends PayloadTypes {
 
 type AsyncioPayload = AsyncioTypes['payload'];
 
+const GeneratorFunction = function* () {}.constructor;
+const AsyncGeneratorFunction = async function* () {}.constructor;
+
 class AsyncioRunner implements FlavourRunner<AsyncioTypes> {
   readonly #host: FlavourHost;
   #closed = false;
@@ -71,6 +74,14 @@ export const asyncio = defineFlavour<AsyncioTypes>({
     if (typeof payload !== 'function') {
       throw new TypeError(
         `an asyncio payload is a function (sync or async), got ${payload === null ? 'null' : typeof payload}`,
+      );
+    }
+    // Called, a generator function only makes a generator: its body would never run.
+    const kind = payload.constructor;
+    if (kind === GeneratorFunction || kind === AsyncGeneratorFunction) {
+      throw new TypeError(
+        `asyncio payload '${payload.name || 'anonymous'}' is a generator function, whose body asyncio would never ` +
+          'run: a function* is a trio payload (Effection operation), use the trio flavour; or make it an async function',
       );
     }
   },

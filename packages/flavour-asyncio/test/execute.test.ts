@@ -15,6 +15,17 @@ describe('asyncio execute', () => {
     await accepting;
   });
 
+  it('refuses generator functions, whose body it would never run, naming trio', async () => {
+    const { runner } = testRunner();
+    expect(() => runner.adopt(function* job() {}, { flavour: asyncio })).toThrow(
+      /^asyncio payload 'job' is a generator function, whose body asyncio would never run: a function\* is a trio payload/,
+    );
+    const accepting = runner.accept();
+    await expect(runner.execute(async function* stream() {}, { flavour: asyncio })).rejects.toThrow(/asyncio payload 'stream' is a generator function/);
+    await runner.shutdown();
+    await accepting;
+  });
+
   it('raises the error of a rejecting or throwing payload', async () => {
     const { runner } = testRunner();
     const accepting = runner.accept();

@@ -64,6 +64,14 @@ export function currentPayloadNode(): PayloadNode | undefined {
 }
 
 /**
+ * @internal The cancel scope whose code runs now: the scope of one run of a payload (a restart
+ * gets a new one), so an error can be told to come from the current run or an earlier one.
+ */
+export function currentScope(): CancelScope | undefined {
+  return storage.getStore();
+}
+
+/**
  * The reason the runtime cancels a payload's scope with: an `AbortError`, as aborted fetches
  * and timers throw it, so that payloads and the kernel can tell a cancellation by its name.
  */

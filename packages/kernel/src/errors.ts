@@ -166,10 +166,15 @@ export function isAbortError(error: unknown): boolean {
 /** `execute()` (or a wait for the runner's state) was called while no `accept()` is running. */
 export class RunnerNotAccepting extends Error {
   override readonly name = 'RunnerNotAccepting';
-  constructor(method = 'execute') {
+  /** `inThread`: called in a thread where no runner may accept (a threading worker). */
+  constructor(method = 'execute', inThread = false) {
     super(
-      `${method}() needs a runner that accepts work: call runner.accept() first ` +
-        '(adopt() may come before accept(); its payloads are queued until then)',
+      inThread
+        ? `${method}() was called inside a worker thread that runs a threading payload, where no runner accepts ` +
+            'and none may: do the work in the thread itself, or hand what it needs back to the main thread and ' +
+            `${method}() it there`
+        : `${method}() needs a runner that accepts work: call runner.accept() first ` +
+            '(adopt() may come before accept(); its payloads are queued until then)',
     );
   }
 }

@@ -45,6 +45,7 @@ export function request(payload: unknown, options: AdoptOptions<unknown, unknown
     throw new TypeError("the options are required and must be an object: { flavour, args?, name? }");
   }
   if (isSupervisorSpec(payload)) throw new TypeError('a supervisor is adopted, not executed: runner.adopt(supervisor({ … }), { restart? })');
+  checkKeys(options, supervised ? adoptKeys : executeKeys, supervised ? 'adopt()' : 'execute()');
   const flavour = resolveFlavour(options.flavour);
   if (typeof flavour !== 'string') flavour.validate(payload);
   const { args = [], name } = options;
@@ -64,6 +65,7 @@ export function request(payload: unknown, options: AdoptOptions<unknown, unknown
 export function supervisorRequest(spec: SupervisorSpec, options: SupervisionOptions & { readonly name?: string; readonly flavour?: unknown } = {}): PayloadRequest {
   if (typeof options !== 'object' || options === null) throw new TypeError('the options of a supervisor must be an object: { restart?, intensity?, backoff?, shutdownTimeout? }');
   if (options.flavour !== undefined) throw new TypeError(`supervisor '${spec.name}' is adopted without a 'flavour': its children have theirs`);
+  checkKeys(options, supervisorKeys, `adopt() of supervisor '${spec.name}'`);
   const { name = spec.name } = options;
   if (typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);
   return {
@@ -99,6 +101,23 @@ export function serviceRequest(instance: object, record: ServiceRecord): Payload
 function bindService(flavour: Flavour, instance: object, record: ServiceRecord): unknown {
   const service = instance as { run(): unknown };
   return flavour.bindService ? flavour.bindService(service, { ...record.options, flavour }) : () => service.run();
+}
+
+const executeKeys: ReadonlySet<string> = new Set(['flavour', 'args', 'name']);
+const supervisionKeys = ['restart', 'intensity', 'backoff', 'shutdownTimeout'];
+const adoptKeys: ReadonlySet<string> = new Set([...executeKeys, ...supervisionKeys]);
+const supervisorKeys: ReadonlySet<string> = new Set(['name', ...supervisionKeys]);
+
+/**
+ * Refuse an option that `method` does not know: a misspelt `restrat: 'on-failure'` would
+ * otherwise leave a payload meant to restart fatal on its first failure.
+ */
+export function checkKeys(options: object, known: ReadonlySet<string>, method: string): void {
+  for (const key in options) {
+    if (!known.has(key)) {
+      throw new TypeError(`${method} has no option '${key}': it takes ${[...known].map((k) => `'${k}'`).join(', ')}`);
+    }
+  }
 }
 
 function functionName(payload: unknown): string {

@@ -5,11 +5,11 @@
  */
 import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isCancellation } from './errors.js';
 import { cancelled, type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
-import { currentPayloadNode } from './cancellation.js';
+import { currentPayloadNode, currentScope } from './cancellation.js';
 import { attachExecute, detachExecute } from './execute-children.js';
 import { publishRuntime } from './instrumentation.js';
 import { warningLogger, type Logger } from './logger.js';
-import { loadedFlavour, request, serviceRequest, supervisorRequest, type PayloadRequest } from './payload-request.js';
+import { checkKeys, loadedFlavour, request, serviceRequest, supervisorRequest, type PayloadRequest } from './payload-request.js';
 import { claimAcceptor, releaseAcceptor, startWaitingServices, type Acceptor, type ServiceRecord } from './registry.js';
 import { Session } from './session.js';
 import { forceExit, trapShutdownSignals, type ShutdownSignal } from './signals.js';
@@ -152,7 +152,10 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
       return Promise.reject(error);
     }
     const session = this.#session;
-    if (!session) return Promise.reject(new RunnerNotAccepting());
+    if (!session) return Promise.reject(new RunnerNotAccepting('execute', acceptRefusal() !== undefined));
+    // A payload that awaits execute() in a loop would otherwise never let timers, I/O and
+    // signals run: executes that settle at once settle in microtasks.
+    if (crowdedTurn()) return nextTurn().then(() => this.#executeWhenReady(session, item));
     const { flavour } = item;
     // The common case, without an async function's extra promise and turn per call.
     if (typeof flavour !== 'string' && session.state === 'running') return executeOn(session, flavour, item);
@@ -183,8 +186,8 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
 
   async #accept(): Promise<void> {
     // A thread where accepting would run the daemon again (a threading flavour's worker) says why.
-    const refusal = (globalThis as Record<symbol, unknown>)[Symbol.for('@cobald/kernel.acceptRefusal')];
-    if (typeof refusal === 'string') throw new Error(refusal);
+    const refusal = acceptRefusal();
+    if (refusal !== undefined) throw new Error(refusal);
     if (this.#session) throw new AlreadyAccepting(true);
     if (claimAcceptor(this)) throw new AlreadyAccepting(false);
     const session = new Session({
@@ -373,13 +376,36 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
   #onUncaught(error: unknown, origin: UncaughtOrigin): void {
     const session = this.#session;
     if (!session) return;
-    const node = currentPayloadNode();
-    if (node) session.escape(node, error);
+    const scope = currentScope();
+    const node = scope?.owner;
+    if (node) session.escape(node, error, scope);
     else session.supervisor.failUnowned(error, origin);
   }
 }
 
 const ignore = (): void => {};
+
+/** Why no runner may accept in this thread, where a flavour says so (a threading worker). */
+function acceptRefusal(): string | undefined {
+  const refusal = (globalThis as Record<symbol, unknown>)[Symbol.for('@cobald/kernel.acceptRefusal')];
+  return typeof refusal === 'string' ? refusal : undefined;
+}
+
+/** How many executes may start in one turn of the event loop before the next ones wait for the next turn. */
+const turnLimit = 1000;
+let executesThisTurn = 0;
+const newTurn = (): void => {
+  executesThisTurn = 0;
+};
+
+/** Whether this turn of the event loop has started enough executes; counts this one. */
+function crowdedTurn(): boolean {
+  if (executesThisTurn++ === 0) setImmediate(newTurn);
+  return executesThisTurn > turnLimit;
+}
+
+/** Resolves in the next turn of the event loop, after timers, I/O and signals had theirs. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function executeOn(session: Session, flavour: Flavour, item: PayloadRequest): Promise<unknown> {
   if (session.stopping) return Promise.reject(new RunnerStopping('execute', item.name));
@@ -454,8 +480,11 @@ function withOptions(base: ResolvedOptions, options: ServiceRunnerOptions): Reso
   };
 }
 
+const runnerKeys: ReadonlySet<string> = new Set(['gracePeriod', 'handleSignals', 'handleUncaught', 'logger', 'flavours']);
+
 function checkOptions(options: ServiceRunnerOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('ServiceRunner options must be an object');
+  checkKeys(options, runnerKeys, 'new ServiceRunner()');
   const { gracePeriod, handleSignals, handleUncaught, logger, flavours } = options;
   if (gracePeriod !== undefined) checkMilliseconds('gracePeriod', gracePeriod, true);
   for (const [key, value] of [['handleSignals', handleSignals], ['handleUncaught', handleUncaught]] as const) {

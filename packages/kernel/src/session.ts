@@ -120,7 +120,13 @@ export class Session {
    * its time to stop, as on shutdown; if it does not end by then, it is given up on and the
    * failure goes on without it.
    */
-  escape(node: PayloadNode, error: unknown): void {
+  escape(node: PayloadNode, error: unknown, scope: CancelScope): void {
+    // From an earlier run of a payload that was restarted since: that run's end was handled
+    // already, and the run now is not to blame.
+    if (node.scope !== undefined && node.scope !== scope) {
+      this.supervisor.escapedEarlierRun(node, error);
+      return;
+    }
     if (escapeInTree(node, error)) return;
     if (!this.supervisor.escape(node, error)) return;
     this.cancel(node);

@@ -9,7 +9,7 @@
  * A child's node lives as long as this run; a restart runs it again under the same node.
  */
 import { CancelScope } from './cancellation.js';
-import { ChildFailure, OrphanedReturn, RestartIntensityExceeded, describeValue } from './errors.js';
+import { ChildFailure, OrphanedReturn, RestartIntensityExceeded, describeValue, isAbortError, isCancellation, isRunnerStopping } from './errors.js';
 import { cancelled, type Flavour } from './flavour.js';
 import { payloadChannel, restartChannel, tracePayload, type RestartEvent } from './instrumentation.js';
 import { loadFlavour } from './registry.js';
@@ -122,6 +122,8 @@ class SupervisionTree implements Subtree {
   #settle!: { resolve: () => void; reject: (error: unknown) => void };
   /** Set once it stops for good: no child starts or restarts any more. */
   #closing = false;
+  /** The first child that failed while this supervisor stopped for good. */
+  #stopFailure: ChildFailure | undefined;
   /** Restarts of more than one child, one after the other. */
   #groupRestarts: Promise<void> = Promise.resolve();
   /** The backoff wait of a group restart, to cut it short on stop. */
@@ -224,13 +226,15 @@ class SupervisionTree implements Subtree {
     if (!slot) return;
     const { logger, gracePeriod } = this.#session.config;
     if (slot.status === 'stopping' || this.#closing) {
-      logger.error(
-        { err: error, payload: info(node), supervisor: info(this.#node) },
-        `child '${node.name}' of supervisor '${this.#node.name}' failed while it was stopped: ${describeValue(error)}`,
-      );
+      this.#failedWhileStopped(slot, error);
       return;
     }
-    // It ended or waits to run again: what its last run left behind failed.
+    // It waits to run again: its last run, already handled, left something behind that failed.
+    if (slot.status === 'restarting') {
+      this.#session.supervisor.escapedEarlierRun(node, error);
+      return;
+    }
+    // It ended: what it left behind failed.
     if (slot.status !== 'running') {
       this.#end(slot, 'failed');
       this.#fail(slot, error);
@@ -263,14 +267,9 @@ class SupervisionTree implements Subtree {
   /** What happens when a child's run ended, by itself or because this supervisor stopped it. */
   #ended(slot: Slot, run: number, reason: unknown, failed: boolean): void {
     if (run !== slot.run) return;
-    const { node, child } = slot;
+    const { child } = slot;
     if (slot.status === 'stopping' || this.#closing) {
-      if (failed) {
-        this.#session.config.logger.error(
-          { err: reason, payload: info(node), supervisor: info(this.#node) },
-          `child '${node.name}' of supervisor '${this.#node.name}' failed while it was stopped: ${describeValue(reason)}`,
-        );
-      }
+      if (failed) this.#failedWhileStopped(slot, reason);
       if (this.#closing) this.#end(slot, failed ? 'failed' : 'cancelled');
       else this.#waitForRestart(slot);
       return;
@@ -295,6 +294,22 @@ class SupervisionTree implements Subtree {
       }
     }
     this.#endIfAllEnded();
+  }
+
+  /**
+   * A child failed while it was being stopped. Logged; and when this supervisor itself stops,
+   * its run fails with it instead of ending as cancelled or done, as a payload that fails while
+   * the runtime stops it fails the runtime: nothing is lost because it happened during a stop.
+   */
+  #failedWhileStopped(slot: Slot, reason: unknown): void {
+    // While it stops, an AbortError or a refusal is the stop doing its work.
+    if (isAbortError(reason) || isRunnerStopping(reason)) return;
+    const { node } = slot;
+    this.#session.config.logger.error(
+      { err: reason, payload: info(node), supervisor: info(this.#node) },
+      `child '${node.name}' of supervisor '${this.#node.name}' failed while it was stopped: ${describeValue(reason)}`,
+    );
+    if (this.#closing) this.#stopFailure ??= new ChildFailure(info(node), info(this.#node), reason);
   }
 
   #end(slot: Slot, state: EndState): void {
@@ -460,8 +475,10 @@ class SupervisionTree implements Subtree {
     // Everything under it is about to be stopped: a refusal or an AbortError it meets now is a cancellation.
     for (const slot of this.#slots) if (slot.status === 'running') slot.node.state = 'stopping';
     void this.#stopAll().then(() => {
-      if (reason === undefined) this.#settle.resolve();
-      else this.#settle.reject(reason);
+      // A failure it stopped for comes first; a child that failed while it stopped beats a plain end.
+      const outcome = reason === undefined || isCancellation(reason) ? (this.#stopFailure ?? reason) : reason;
+      if (outcome === undefined) this.#settle.resolve();
+      else this.#settle.reject(outcome);
     });
   }
 

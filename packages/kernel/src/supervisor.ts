@@ -182,8 +182,8 @@ export class Supervisor {
       return false;
     }
     if (node.state === 'restarting') {
-      // Its last run left something behind that failed while it waits to run again.
-      this.fail(node, error);
+      // Its last run, already handled, left something behind that failed while it waits to run again.
+      this.escapedEarlierRun(node, error);
       return false;
     }
     const restartable = node.kind === 'adopt' && node.state === 'running' && node.policy !== undefined && !this.#stopping;
@@ -307,6 +307,14 @@ export class Supervisor {
     const slots = Math.min(this.#ends, remembered);
     const first = this.#ends - slots;
     return Array.from({ length: slots }, (_, i) => snapshot(this.#ended[(first + i) % remembered]!, false));
+  }
+
+  /** An error escaped an earlier run of a payload that has been restarted since: it is logged. */
+  escapedEarlierRun(node: PayloadNode, error: unknown): void {
+    this.#logger.error(
+      { err: error, payload: info(node) },
+      `an error escaped an earlier run of payload '${node.name}' (${node.flavour}, #${node.id}), after that run had ended: ${describeValue(error)}`,
+    );
   }
 
   /**

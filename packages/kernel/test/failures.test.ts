@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PayloadAbandoned, ServiceRunner, currentSignal, isCancellation, service, silentLogger } from '@cobald/kernel';
+import { PayloadAbandoned, ServiceRunner, currentSignal, isCancellation, service, silentLogger, supervisor } from '@cobald/kernel';
 import { deferred, inlineFlavour } from './support/inline-flavour.js';
 import { testRunner } from './support/runner.js';
 
@@ -110,5 +110,81 @@ describe('failures found from outside', () => {
     const { stdout, stderr, status } = spawnSync(process.execPath, ['stop-while-loading.mjs'], { cwd: app, encoding: 'utf8', timeout: 10_000 });
     expect({ stderr, status }).toEqual({ stderr: '', status: 0 });
     expect(stdout).toBe('accept resolved\n["late: cancelled"]\n');
+  });
+});
+
+describe('found by trying to break the packed packages', () => {
+  it('an option that adopt(), execute() or the runner does not know is a TypeError, not silently ignored', () => {
+    const runner = new ServiceRunner({ handleSignals: false });
+    expect(() => runner.adopt(() => {}, { flavour: inline, restrat: 'on-failure' } as never)).toThrow(
+      "adopt() has no option 'restrat': it takes 'flavour', 'args', 'name', 'restart', 'intensity', 'backoff', 'shutdownTimeout'",
+    );
+    expect(() => runner.adopt(supervisor({ name: 'sup', children: [] }), { restrat: 'always' } as never)).toThrow(
+      "adopt() of supervisor 'sup' has no option 'restrat'",
+    );
+    expect(() => new ServiceRunner({ gracePeriode: 10 } as never)).toThrow("new ServiceRunner() has no option 'gracePeriode'");
+    return expect(runner.execute(() => 1, { flavour: inline, arg: [1] } as never)).rejects.toThrow("execute() has no option 'arg'");
+  });
+
+  it('an intensity period of 0, which would count no restart and never stop a loop, is refused', () => {
+    const runner = new ServiceRunner({ handleSignals: false });
+    expect(() => runner.adopt(() => {}, { flavour: inline, restart: 'always', intensity: { restarts: 3, within: 0 } })).toThrow(
+      /'intensity.within' must be more than 0 ms/,
+    );
+  });
+
+  it('a payload that awaits execute() in a loop lets timers run: executes that settle at once do not starve the event loop', async () => {
+    const { runner } = testRunner();
+    const accepting = runner.accept();
+    await runner.whenRunning();
+    let executed = 0;
+    let executedWhenTimerFired = -1;
+    setTimeout(() => (executedWhenTimerFired = executed), 0);
+    while (executedWhenTimerFired < 0 && executed < 100_000) {
+      await runner.execute(() => 1, { flavour: inline });
+      executed++;
+    }
+    expect(executedWhenTimerFired).toBeGreaterThanOrEqual(0);
+    expect(executedWhenTimerFired).toBeLessThan(100_000);
+    await runner.shutdown();
+    await accepting;
+  });
+
+  it("a supervisor's child that fails while the runtime stops it fails the runtime, as the same payload adopted alone does", async () => {
+    for (const underSupervisor of [false, true]) {
+      const { runner } = testRunner();
+      async function flushFails() {
+        const signal = currentSignal();
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        throw new Error('cleanup failed');
+      }
+      if (underSupervisor) runner.adopt(supervisor({ name: 'sup', children: [{ name: 'writer', payload: flushFails, flavour: scoped }] }));
+      else runner.adopt(flushFails, { flavour: scoped, name: 'writer' });
+      const accepting = runner.accept().then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      await runner.whenRunning();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await runner.shutdown();
+      const failure = await accepting;
+      expect(failure?.name).toBe('PayloadFailure');
+      expect(failure?.message).toMatch(underSupervisor ? /payload 'sup' .*ChildFailure: child 'writer' .*cleanup failed/ : /payload 'writer' .*cleanup failed/);
+    }
+  });
+
+  it('execute() in a thread where no runner may accept says so, instead of advising accept()', async () => {
+    const key = Symbol.for('@cobald/kernel.acceptRefusal');
+    const global = globalThis as Record<symbol, unknown>;
+    global[key] = 'no runner accepts in this thread';
+    try {
+      const runner = new ServiceRunner({ handleSignals: false });
+      await expect(runner.execute(() => 1, { flavour: inline })).rejects.toThrow(
+        /^execute\(\) was called inside a worker thread that runs a threading payload, where no runner accepts and none may/,
+      );
+      await expect(runner.accept()).rejects.toThrow('no runner accepts in this thread');
+    } finally {
+      delete global[key];
+    }
   });
 });

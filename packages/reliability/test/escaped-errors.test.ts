@@ -62,6 +62,19 @@ describe('an error that escapes a payload is that payload failure', () => {
     expect(stdout).toContain('accept resolved\n');
   }, 30_000);
 
+  it('from an earlier run of a restarted payload: logged naming the payload, and the current run is not blamed', async () => {
+    const stdout = await run('earlier-run');
+    expect(stdout).toMatch(
+      /^restarted run 1\nwarn: payload 'restarted' \(asyncio, #2\) ended with Error: the first run fails; restart 1 in 10 ms\nrestarted run 2\n/,
+    );
+    expect(stdout).toContain(
+      "error: an error escaped an earlier run of payload 'restarted' (asyncio, #2), after that run had ended: Error: thrown by a timer of the first run\n",
+    );
+    expect(stdout).toContain('restarted run 2 stopped by the shutdown\n');
+    expect(stdout).not.toContain('restart 2');
+    expect(stdout).toContain('accept resolved\n');
+  }, 30_000);
+
   it('in execute(): the caller gets the escaped error, the runner keeps running', async () => {
     const stdout = await run('execute');
     expect(stdout).toMatch(/^execute rejected: thrown by a timer of an execute\nbystander finally ran\naccept resolved\n/);
