@@ -56,7 +56,7 @@ function run(file: string): Promise<Outcome> {
       interrupt = setTimeout(() => {
         interrupted = true;
         child.kill('SIGINT');
-      }, 1500);
+      }, 4000);
     });
     const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.on('error', reject);
