@@ -17,7 +17,7 @@ import { createLogging, LogTargetError, type Logging } from './logging.js';
 import type { Monitor } from '@cobald/monitor';
 import { MonitorError, serveMonitor } from './monitor.js';
 import { SystemdNotifier, treeStatus, type NotifySend } from './notify.js';
-import { parseCommand, usage, UsageError, type RunOptions } from './options.js';
+import { parseCommand, usage, UsageError, type RunCommandOptions } from './options.js';
 import { trapDaemonSignals } from './signals.js';
 import { Startup } from './startup.js';
 import { treeForLog } from './tree-summary.js';
@@ -102,7 +102,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   }
 }
 
-async function run(command: RunOptions & { readonly command: 'run' }, logging: Logging, options: MainOptions & { cwd: string }): Promise<number> {
+async function run(command: RunCommandOptions & { readonly command: 'run' }, logging: Logging, options: MainOptions & { cwd: string }): Promise<number> {
   const { logger } = logging;
   const { command: _run, config: configFile, ...settings } = command;
   // Before the first record: once a supervisor has seen one, its signals are handled.

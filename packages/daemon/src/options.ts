@@ -10,7 +10,7 @@ export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 's
 export type LogLevel = (typeof logLevels)[number];
 
 /** How `cobald run` runs a configuration. */
-export interface RunOptions {
+export interface RunCommandOptions {
   /** The configuration module, as given on the command line. */
   readonly config: string;
   /** The least severe level that is logged. Default `info`. */
@@ -41,7 +41,7 @@ const maxDelay = 2 ** 31 - 1;
 export type Command =
   | { readonly command: 'help' }
   | { readonly command: 'version' }
-  | ({ readonly command: 'run' } & RunOptions);
+  | ({ readonly command: 'run' } & RunCommandOptions);
 
 /** The command line is wrong; the message says how. */
 export class UsageError extends Error {
