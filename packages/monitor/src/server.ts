@@ -75,7 +75,8 @@ export function createMonitorServer(sources: ServerSources, streams: EventStream
   const authorized = (request: IncomingMessage, url: URL): boolean => {
     if (!expected) return true;
     const header = request.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    // The scheme is case-insensitive (RFC 9110, 11.1): 'bearer' is as good as 'Bearer'.
+    const bearer = header !== undefined && /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
     const given = bearer ?? readCookie(request.headers.cookie, cookieName) ?? (url.pathname === '/' ? url.searchParams.get('token') : null);
     return given !== undefined && given !== null && timingSafeEqual(digest(given), expected);
   };

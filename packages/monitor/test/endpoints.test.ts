@@ -194,6 +194,7 @@ describe('the bearer token', () => {
       expect([path, (await get(monitor.url + path, { headers: { authorization: `Bearer ${token}` } })).status]).toEqual([path, 200]);
     }
     expect((await get(`${monitor.url}healthz`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(503);
+    expect((await get(`${monitor.url}api/tree`, { headers: { authorization: `bearer ${token}` } })).status).toBe(200);
     expect((await get(`${monitor.url}nope`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
   });
 
