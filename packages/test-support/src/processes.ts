@@ -33,7 +33,9 @@ export function runScript(
   const started = Date.now();
   const path = script instanceof URL ? fileURLToPath(script) : script;
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [path, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Without FORCE_COLOR (nx sets it for its tasks): what a fixture prints is compared as plain text.
+    const { FORCE_COLOR: _colors, ...env } = process.env;
+    const child = spawn(node, [path, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
