@@ -53,8 +53,14 @@ if (nodeMajor !== undefined) {
   await measureAll();
 }
 
-/** Run `ours` and `baseline` with tinybench; the median milliseconds of one iteration of each. */
-async function pair(ours, baseline, { iterations = 10, warmup = 2, hooks = {} } = {}) {
+/**
+ * Run `ours` and `baseline` with tinybench; the median milliseconds of one iteration of each.
+ * With `alternate`, the two take turns instead (ours, baseline, ours, …), so that a change of the
+ * machine's load while they run hits both alike; both tasks' `beforeAll` hooks then run first,
+ * and `beforeEach`/`afterEach` around each of their iterations, outside the time measured.
+ */
+async function pair(ours, baseline, { iterations = 10, warmup = 2, hooks = {}, alternate = false } = {}) {
+  if (alternate && baseline) return alternating({ ours, baseline }, { iterations, warmup, hooks });
   const bench = new Bench({ iterations, time: 0, warmupIterations: warmup, warmupTime: 0, throws: true });
   // Every task is awaited: tinybench cannot tell a function that returns a promise from a sync one.
   bench.add('ours', async () => ours(), { ...hooks.ours, async: true });
@@ -65,6 +71,25 @@ async function pair(ours, baseline, { iterations = 10, warmup = 2, hooks = {} } 
     return task.result.latency.p50;
   });
   return { ours: a, baseline: b };
+}
+
+async function alternating(tasks, { iterations, warmup, hooks }) {
+  const names = Object.keys(tasks);
+  const times = Object.fromEntries(names.map((name) => [name, []]));
+  for (const name of names) await hooks[name]?.beforeAll?.();
+  for (let i = 0; i < warmup + iterations; i++) {
+    for (const name of names) {
+      await hooks[name]?.beforeEach?.();
+      const started = performance.now();
+      await tasks[name]();
+      const ms = performance.now() - started;
+      await hooks[name]?.afterEach?.();
+      if (i >= warmup) times[name].push(ms);
+    }
+  }
+  for (const name of names) await hooks[name]?.afterAll?.();
+  const median = (list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  return { ours: median(times.ours), baseline: median(times.baseline) };
 }
 
 /** Run a heap figure in a fresh process with --expose-gc. */

@@ -32,6 +32,11 @@ export interface PayloadTrace {
   /** How often it was restarted before this run. */
   readonly restarts: number;
   /**
+   * When this run began, on the clock of `performance.now()` (milliseconds, fractional): so
+   * that a subscriber can time runs without a clock reading of its own at `start`.
+   */
+  readonly startedAt: number;
+  /**
    * Whether the runtime has asked it to stop (read it on `error`): an `AbortError` then, or any
    * error for which `isCancellation()` holds, is a cancellation, not a failure.
    */
@@ -80,19 +85,101 @@ export function publishRuntime(event: RuntimeEvent): void {
   if (runtimeChannel.hasSubscribers) runtimeChannel.publish(event);
 }
 
-/** Run `node`'s payload with `run`, traced on `cobald:payload`; for when someone subscribes. */
-export function tracePayload<T>(node: PayloadNode, run: () => Promise<T>): Promise<T> {
-  const trace: PayloadTrace = {
-    id: node.id,
-    name: node.name,
-    flavour: node.flavour,
-    kind: node.kind,
-    service: node.service,
-    restarts: node.restarts,
-    parent: node.parent && { id: node.parent.id, name: node.parent.name },
-    get stopping() {
-      return node.state === 'stopping';
+/**
+ * Begin a traced run of `node`'s payload: publish `start` (stores bound to it hold inside
+ * `run`), call `run`, publish `end`. The events are those of `TracingChannel.tracePromise()`,
+ * published by hand, and the run's end is published by whoever watches its outcome anyway:
+ * the trace waits on `node.trace` to be taken with {@link takeTrace} right after this returns,
+ * and is ended with {@link endTrace} when the run settles. `tracePromise()` would chain a
+ * promise of its own to every run, which costs a monitor watching a busy runtime dearly
+ * (on Node 20 each promise runs the async hooks of AsyncLocalStorage).
+ */
+export function beginTrace<T, A extends unknown[], This>(
+  node: PayloadNode,
+  run: (this: This, ...args: A) => Promise<T>,
+  thisArg: This,
+  ...args: A
+): Promise<T> {
+  const trace = new Trace(node);
+  node.trace = trace;
+  try {
+    return payloadChannel.start.runStores(trace, run, thisArg, ...args);
+  } catch (error) {
+    node.trace = undefined;
+    trace.error = error;
+    payloadChannel.error.publish(trace);
+    throw error;
+  } finally {
+    payloadChannel.end.publish(trace);
+  }
+}
+
+/** The trace {@link beginTrace} left on `node`, if any; it is taken off, so only one watcher ends it. */
+export function takeTrace(node: PayloadNode): PayloadTrace | undefined {
+  const { trace } = node;
+  if (trace) node.trace = undefined;
+  return trace;
+}
+
+/** Publish the end of a traced run: `asyncStart` and `asyncEnd`, after `error` when it failed. */
+export function endTrace(trace: PayloadTrace | undefined, failed: boolean, outcome: unknown): void {
+  if (!trace) return;
+  if (failed) {
+    trace.error = outcome;
+    payloadChannel.error.publish(trace);
+  } else trace.result = outcome;
+  payloadChannel.asyncStart.publish(trace);
+  payloadChannel.asyncEnd.publish(trace);
+}
+
+/** Run `node`'s payload with `run`, traced from start to end: for a run whose outcome is not watched at once. */
+export function tracePayload<T, A extends unknown[], This>(
+  node: PayloadNode,
+  run: (this: This, ...args: A) => Promise<T>,
+  thisArg: This,
+  ...args: A
+): Promise<T> {
+  const promise = beginTrace(node, run, thisArg, ...args);
+  const trace = takeTrace(node);
+  return promise.then(
+    (result) => {
+      endTrace(trace, false, result);
+      return result;
     },
-  };
-  return payloadChannel.tracePromise(run, trace);
+    (error: unknown) => {
+      endTrace(trace, true, error);
+      throw error;
+    },
+  );
+}
+
+/** A {@link PayloadTrace}: one shape for all of them, and `stopping` read from the node when asked. */
+class Trace implements PayloadTrace {
+  readonly id: number;
+  readonly name: string;
+  readonly flavour: string;
+  readonly kind: RunKind;
+  readonly service: boolean;
+  readonly restarts: number;
+  readonly startedAt = performance.now();
+  readonly parent: ParentInfo | undefined;
+  // Declared, not defined: a subscriber tells a failed run by `'error' in trace`.
+  declare error?: unknown;
+  declare result?: unknown;
+  readonly #node: PayloadNode;
+
+  constructor(node: PayloadNode) {
+    this.#node = node;
+    this.id = node.id;
+    this.name = node.name;
+    this.flavour = node.flavour;
+    this.kind = node.kind;
+    this.service = node.service;
+    this.restarts = node.restarts;
+    this.parent = node.parent && { id: node.parent.id, name: node.parent.name };
+  }
+
+  get stopping(): boolean {
+    return this.#node.state === 'stopping';
+  }
 }

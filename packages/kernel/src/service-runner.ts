@@ -7,7 +7,7 @@ import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isCancellation } 
 import { cancelled, type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
 import { currentPayloadNode, currentScope } from './cancellation.js';
 import { attachExecute, detachExecute } from './execute-children.js';
-import { publishRuntime } from './instrumentation.js';
+import { endTrace, publishRuntime, takeTrace } from './instrumentation.js';
 import { warningLogger, type Logger } from './logger.js';
 import { checkKeys, loadedFlavour, request, serviceRequest, supervisorRequest, type PayloadRequest } from './payload-request.js';
 import { claimAcceptor, releaseAcceptor, startWaitingServices, type Acceptor, type ServiceRecord } from './registry.js';
@@ -425,13 +425,17 @@ function executeOn(session: Session, flavour: Flavour, item: PayloadRequest): Pr
   // escapes the run, or the run is abandoned on shutdown. Whatever comes second is ignored.
   return new Promise((resolve, reject) => {
     node.reject = reject;
-    session.runPayload(flavour, item.payload, item.args, node).then(
+    const outcome = session.startPayload(flavour, item.payload, item.args, node);
+    const trace = takeTrace(node);
+    outcome.then(
       (value) => {
+        endTrace(trace, false, value);
         if (parent || node.executes) detachExecute(session.executeHost, node);
         supervisor.remove(node, node.escaped ? 'failed' : 'done');
         resolve(value);
       },
       (error: unknown) => {
+        endTrace(trace, true, error);
         if (parent || node.executes) detachExecute(session.executeHost, node);
         if (node.escaped || !stoppedBy(node, error)) {
           supervisor.remove(node, 'failed');
@@ -458,13 +462,13 @@ function launch(session: Session, item: PayloadRequest): void {
   }
   const node = supervisor.add(spec);
   if (typeof flavour !== 'string' && !policy) {
-    supervisor.watch(node, session.runPayload(flavour, item.payload, item.args, node));
+    supervisor.watch(node, session.startPayload(flavour, item.payload, item.args, node));
     return;
   }
   const start =
     typeof flavour === 'string'
       ? () => loadedFlavour(item).then((found) => session.runPayload(found, item.payload, item.args, node))
-      : () => session.runPayload(flavour, item.payload, item.args, node);
+      : () => session.startPayload(flavour, item.payload, item.args, node);
   supervisor.supervise(node, start, policy);
 }
 

@@ -6,7 +6,7 @@
 import { cancelled, type Flavour, type FlavourHost, type FlavourRunner, type RunContext } from './flavour.js';
 import type { Logger } from './logger.js';
 import { CancelScope, stopReason } from './cancellation.js';
-import { payloadChannel, publishRuntime, tracePayload } from './instrumentation.js';
+import { beginTrace, payloadChannel, publishRuntime, tracePayload } from './instrumentation.js';
 import { Supervisor, type PayloadNode } from './supervisor.js';
 import { escapeInTree, isSupervisorNode } from './supervision-tree.js';
 import { within } from './within.js';
@@ -156,7 +156,17 @@ export class Session {
   runPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
     // Checked first: the trace and the closure cost more than a no-op payload.
     if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
-    return tracePayload(node, () => this.#run(flavour, payload, args, node));
+    return tracePayload(node, this.#run, this, flavour, payload, args, node);
+  }
+
+  /**
+   * {@link runPayload} for a caller that watches the outcome itself: when anyone listens, the
+   * run's trace is left for it to take right away (`takeTrace(node)`) and to end when the run
+   * settles (`endTrace`), in the callbacks it has anyway (instrumentation.ts says why).
+   */
+  startPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
+    if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
+    return beginTrace(node, this.#run, this, flavour, payload, args, node);
   }
 
   #run(flavour: Flavour, payload: unknown, args: readonly unknown[], context: RunContext): Promise<unknown> {

@@ -11,7 +11,7 @@
 import { CancelScope } from './cancellation.js';
 import { ChildFailure, OrphanedReturn, RestartIntensityExceeded, describeValue, isAbortError, isCancellation, isRunnerStopping } from './errors.js';
 import { cancelled, type Flavour } from './flavour.js';
-import { payloadChannel, restartChannel, tracePayload, type RestartEvent } from './instrumentation.js';
+import { endTrace, payloadChannel, restartChannel, takeTrace, tracePayload, type RestartEvent } from './instrumentation.js';
 import { loadFlavour } from './registry.js';
 import type { Session } from './session.js';
 import { backoffDelay } from './supervision-options.js';
@@ -88,7 +88,7 @@ function startSupervisor(session: Session, spec: SupervisorSpec, node: PayloadNo
     supervisorNodes.set(node, tree);
     return tree.done;
   };
-  const done = payloadChannel.hasSubscribers ? tracePayload(node, run) : run();
+  const done = payloadChannel.hasSubscribers ? tracePayload(node, run, undefined) : run();
   return { done, started: tree.started };
 }
 
@@ -200,14 +200,17 @@ class SupervisionTree implements Subtree {
     let outcome: Promise<unknown>;
     let started: Promise<void> | undefined;
     if (child.flavour === undefined) ({ done: outcome, started } = startSupervisor(this.#session, child.payload as SupervisorSpec, node));
-    else outcome = this.#session.runPayload(slot.flavour!, child.payload, child.args, node);
+    else outcome = this.#session.startPayload(slot.flavour!, child.payload, child.args, node);
+    const trace = takeTrace(node);
     slot.settled = outcome.then(
       (value) => {
+        endTrace(trace, false, value);
         if (node.executes?.size && run === slot.run) endExecutes(this.#session.executeHost, node);
         if (slot.escaped) this.#escapedEnd(slot, run);
         else this.#ended(slot, run, value === undefined ? undefined : new OrphanedReturn(info(node), value), value !== undefined);
       },
       (error: unknown) => {
+        endTrace(trace, true, error);
         if (node.executes?.size && run === slot.run) endExecutes(this.#session.executeHost, node);
         if (slot.escaped) this.#escapedEnd(slot, run);
         else this.#ended(slot, run, error, !stoppedBy(node, error));

@@ -18,7 +18,7 @@ import {
   type PayloadInfo,
 } from './errors.js';
 import type { RunContext, RunKind } from './flavour.js';
-import { restartChannel, type RestartEvent } from './instrumentation.js';
+import { endTrace, restartChannel, takeTrace, type PayloadTrace, type RestartEvent } from './instrumentation.js';
 import type { CancelScope } from './cancellation.js';
 import type { Logger } from './logger.js';
 import { backoffDelay, type RestartPolicy } from './supervision-options.js';
@@ -67,6 +67,8 @@ export interface PayloadNode extends RunContext {
   start: (() => Promise<unknown>) | undefined;
   /** For an `execute()`: rejects its caller's promise (an escaped error, or abandonment). */
   reject: ((error: unknown) => void) | undefined;
+  /** The trace of the run that just began, while someone subscribes to `cobald:payload` (instrumentation.ts). */
+  trace: PayloadTrace | undefined;
 }
 
 /** What a node is made from. */
@@ -141,8 +143,10 @@ export class Supervisor {
   watch(node: PayloadNode, outcome: Promise<unknown>, start?: () => Promise<unknown>, policy?: RestartPolicy): void {
     // The run this outcome is of: a later one, after a restart, must not take it for its own.
     const run = node.restarts;
+    const trace = takeTrace(node);
     outcome.then(
       (value) => {
+        endTrace(trace, false, value);
         if (!this.#live.has(node.id) || node.restarts !== run) return;
         if (node.executes?.size) this.#leftExecutes(node);
         if (node.escaped) this.#escapedOutcome(node, start, policy);
@@ -150,6 +154,7 @@ export class Supervisor {
         else this.#outcome(node, start, policy, true, new OrphanedReturn(info(node), value));
       },
       (error: unknown) => {
+        endTrace(trace, true, error);
         if (!this.#live.has(node.id) || node.restarts !== run) return;
         if (node.executes?.size) this.#leftExecutes(node);
         if (node.escaped) this.#escapedOutcome(node, start, policy);
@@ -421,6 +426,7 @@ export function createNode(spec: NodeSpec, parent: PayloadNode | undefined): Pay
     policy: undefined,
     start: undefined,
     reject: undefined,
+    trace: undefined,
   };
 }
 

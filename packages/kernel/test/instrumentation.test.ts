@@ -39,6 +39,52 @@ describe('diagnostics channels', () => {
     ]);
   });
 
+  it('begins and ends every run once: restarts, supervisor children and executes inside payloads', async () => {
+    const events: string[] = [];
+    const traces = new Set<PayloadTrace>();
+    const handlers = {
+      start: (ctx: PayloadTrace) => {
+        traces.add(ctx);
+        events.push(`start ${ctx.name}#${ctx.restarts}`);
+      },
+      asyncEnd: (ctx: PayloadTrace) => {
+        expect(traces.has(ctx)).toBe(true);
+        expect(ctx.startedAt).toBeLessThanOrEqual(performance.now());
+        events.push(`end ${ctx.name}#${ctx.restarts} ${'error' in ctx ? 'failed' : 'done'}`);
+      },
+    };
+    const channel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
+    channel.subscribe(handlers as never);
+    try {
+      const { runner } = testRunner();
+      let runs = 0;
+      runner.adopt(
+        function flaky() {
+          if (++runs < 3) throw new Error(`run ${runs}`);
+        },
+        { flavour: inline, restart: 'on-failure', backoff: { initial: 0 } },
+      );
+      const { supervisor } = await import('@cobald/kernel');
+      runner.adopt(
+        supervisor({
+          name: 'tree',
+          children: [{ name: 'leaf', flavour: inline, payload: async () => runner.execute(() => 1, { flavour: inline, name: 'inner' }).then(() => undefined) }],
+        }),
+      );
+      const accepting = runner.accept();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await runner.shutdown();
+      await accepting;
+    } finally {
+      channel.unsubscribe(handlers as never);
+    }
+    const sorted = (prefix: string) => events.filter((e) => e.includes(prefix)).sort();
+    expect(sorted('flaky')).toEqual(['end flaky#0 failed', 'end flaky#1 failed', 'end flaky#2 done', 'start flaky#0', 'start flaky#1', 'start flaky#2']);
+    expect(sorted(' leaf#')).toEqual(['end leaf#0 done', 'start leaf#0']);
+    expect(sorted(' inner#')).toEqual(['end inner#0 done', 'start inner#0']);
+    expect(sorted(' tree#')).toEqual(['end tree#0 done', 'start tree#0']);
+  });
+
   it('publishes the runtime states on cobald:runtime', async () => {
     const states: RuntimeEvent[] = [];
     const listener = (event: unknown) => void states.push(event as RuntimeEvent);

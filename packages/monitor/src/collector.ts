@@ -47,11 +47,11 @@ interface FlavourCounts {
 const latencySamples = 2048;
 /** Milliseconds between the event-loop delay timer's ticks; it measures each tick's interval, so this is subtracted. */
 const loopResolution = 10;
-/** Payloads whose last error and end time are remembered. */
+/** Payloads whose last error is remembered. */
 const notesKept = 1024;
+/** Ends of adopted runs whose time is remembered (the kernel's tree lists fewer ended payloads). */
+const endsKept = 1024;
 
-const startedAt = Symbol('cobald-monitor-started');
-type TimedTrace = PayloadTrace & { [startedAt]?: number };
 
 /** Options of a {@link Collector}. */
 export interface CollectorOptions {
@@ -69,7 +69,14 @@ export class Collector {
   readonly series = new Series();
   readonly #options: CollectorOptions;
   readonly #flavours = new Map<string, FlavourCounts>();
+  #lastFlavour: string | undefined;
+  #lastCounts: FlavourCounts | undefined;
   readonly #notes = new Map<number, PayloadNote>();
+  // The newest ends of adopted runs: payload ids (0 for none) and times, and where the next goes.
+  readonly #endIds = new Float64Array(endsKept);
+  readonly #endAts = new Float64Array(endsKept);
+  #endNext = 0;
+  #endIndex: Map<number, number> | undefined;
   readonly #loop: IntervalHistogram = monitorEventLoopDelay({ resolution: loopResolution });
   #timer: NodeJS.Timeout | undefined;
   /** The failure that stopped the runtime last, until it runs again. */
@@ -103,7 +110,23 @@ export class Collector {
 
   /** What is known about payload `id` beyond its snapshot. */
   note(id: number): PayloadNote | undefined {
-    return this.#notes.get(id);
+    const note = this.#notes.get(id);
+    const endedAt = this.#endTimes().get(id);
+    if (endedAt === undefined) return note;
+    return { ...note, endedAt };
+  }
+
+  /** When each payload of the ring of ends ended; made again only after runs ended since. */
+  #endTimes(): Map<number, number> {
+    if (this.#endIndex) return this.#endIndex;
+    const index = new Map<number, number>();
+    // Oldest first, so that a payload's newest end wins.
+    for (let i = 0; i < endsKept; i++) {
+      const slot = (this.#endNext + i) % endsKept;
+      const id = this.#endIds[slot]!;
+      if (id !== 0) index.set(id, this.#endAts[slot]!);
+    }
+    return (this.#endIndex = index);
   }
 
   /** The failure that stopped the runtime, while it has not run again. */
@@ -128,15 +151,15 @@ export class Collector {
   }
 
   readonly #handlers = {
-    start: (trace: TimedTrace) => {
-      trace[startedAt] = performance.now();
+    start: (trace: PayloadTrace) => {
       this.#counts(trace.flavour).started++;
     },
-    error: (trace: TimedTrace) => {
+    error: (trace: PayloadTrace) => {
       if (this.#outcome(trace) === 'failed') this.#noteError(trace.id, trace.error);
     },
-    asyncEnd: (trace: TimedTrace) => {
-      const ms = performance.now() - (trace[startedAt] ?? performance.now());
+    asyncEnd: (trace: PayloadTrace) => {
+      const now = performance.now();
+      const ms = now - trace.startedAt;
       const counts = this.#counts(trace.flavour);
       counts.ended++;
       if (trace.kind === 'execute') {
@@ -149,7 +172,14 @@ export class Collector {
         }
       }
       // Executes end by the thousand a second and show in the tree only briefly: their end time is not kept.
-      else this.#note(trace.id).endedAt = Date.now();
+      else {
+        // A ring, not a note: a note per run would be a map entry made and dropped per run.
+        const slot = this.#endNext;
+        this.#endIds[slot] = trace.id;
+        this.#endAts[slot] = Math.round(performance.timeOrigin + now);
+        this.#endNext = (slot + 1) % endsKept;
+        this.#endIndex = undefined;
+      }
       this.#options.onRun?.(trace.flavour, trace.kind, this.#outcome(trace), ms / 1000);
     },
   };
@@ -184,11 +214,15 @@ export class Collector {
   }
 
   #counts(flavour: string): FlavourCounts {
+    // Runs come in long stretches of one flavour: the last one's counts are kept at hand.
+    if (flavour === this.#lastFlavour) return this.#lastCounts!;
     let counts = this.#flavours.get(flavour);
     if (!counts) {
       counts = { started: 0, ended: 0, latencies: [], executes: 0 };
       this.#flavours.set(flavour, counts);
     }
+    this.#lastFlavour = flavour;
+    this.#lastCounts = counts;
     return counts;
   }
 

@@ -23,7 +23,10 @@ export class DurationHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   readonly #bounds: readonly number[];
-  readonly #series = new Map<string, Series>();
+  readonly #series: Series[] = [];
+  readonly #byLabels = new Map<string, Map<string, Map<Outcome, Series>>>();
+  /** The series observed last: runs come in long stretches of the same labels. */
+  #last: Series | undefined;
 
   constructor(bounds: readonly number[], registry: Registry) {
     this.#bounds = bounds;
@@ -31,11 +34,9 @@ export class DurationHistogram {
   }
 
   observe(flavour: string, kind: string, outcome: Outcome, seconds: number): void {
-    const key = `${flavour}\0${kind}\0${outcome}`;
-    let series = this.#series.get(key);
-    if (!series) {
-      series = { labels: { flavour, kind, outcome }, counts: new Array<number>(this.#bounds.length + 1).fill(0), sum: 0, count: 0 };
-      this.#series.set(key, series);
+    let series = this.#last;
+    if (series === undefined || series.labels.flavour !== flavour || series.labels.kind !== kind || series.labels.outcome !== outcome) {
+      series = this.#last = this.#seriesOf(flavour, kind, outcome);
     }
     const bounds = this.#bounds;
     let slot = 0;
@@ -45,10 +46,25 @@ export class DurationHistogram {
     series.count++;
   }
 
+  #seriesOf(flavour: string, kind: string, outcome: Outcome): Series {
+    // Looked up by nested maps: a joined string key would be built on every run.
+    let byKind = this.#byLabels.get(flavour);
+    if (!byKind) this.#byLabels.set(flavour, (byKind = new Map()));
+    let byOutcome = byKind.get(kind);
+    if (!byOutcome) byKind.set(kind, (byOutcome = new Map()));
+    let series = byOutcome.get(outcome);
+    if (!series) {
+      series = { labels: { flavour, kind, outcome }, counts: new Array<number>(this.#bounds.length + 1).fill(0), sum: 0, count: 0 };
+      byOutcome.set(outcome, series);
+      this.#series.push(series);
+    }
+    return series;
+  }
+
   /** What prom-client's registry asks of a metric: its values, as its own histogram gives them. */
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: object[] }> {
     const values: object[] = [];
-    for (const { labels, counts, sum, count } of this.#series.values()) {
+    for (const { labels, counts, sum, count } of this.#series) {
       let cumulative = 0;
       this.#bounds.forEach((bound, i) => {
         cumulative += counts[i]!;
@@ -62,6 +78,8 @@ export class DurationHistogram {
   }
 
   reset(): void {
-    this.#series.clear();
+    this.#series.length = 0;
+    this.#byLabels.clear();
+    this.#last = undefined;
   }
 }

@@ -10,21 +10,22 @@ import { latch, throughputRow, withRunner } from './support.mjs';
 
 const asyncioOpts = { flavour: asyncio };
 
-/** Hooks that make a runner for the task, and when `monitored`, attach a monitor to it. */
-function runnerFor(monitored) {
+/**
+ * One runner for both tasks; the monitor is attached before each iteration of ours and closed
+ * after it, outside the time measured. The two take turns, so that the machine's load hits both.
+ */
+function monitored() {
   const { state, hooks } = withRunner();
   let monitor;
   return {
     state,
     hooks: {
-      beforeAll: async () => {
-        await hooks.beforeAll();
-        if (monitored) monitor = await attachMonitor(state.runner, { defaultMetrics: false });
+      ours: {
+        beforeAll: hooks.beforeAll,
+        beforeEach: async () => void (monitor = await attachMonitor(state.runner, { defaultMetrics: false })),
+        afterEach: async () => monitor.close(),
       },
-      afterAll: async () => {
-        await monitor?.close();
-        await hooks.afterAll();
-      },
+      baseline: { afterAll: hooks.afterAll },
     },
   };
 }
@@ -34,9 +35,8 @@ export const figures = [
     id: 'monitor-adopt',
     async measure({ short, pair }) {
       const count = short ? 5_000 : 100_000;
-      const watched = runnerFor(true);
-      const bare = runnerFor(false);
-      const run = (state) => async () => {
+      const { state, hooks } = monitored();
+      const run = async () => {
         const { opened, open } = latch();
         let done = 0;
         const payload = async () => {
@@ -46,10 +46,7 @@ export const figures = [
         await opened;
         await immediate();
       };
-      const result = await pair(run(watched.state), run(bare.state), {
-        iterations: short ? 3 : 10,
-        hooks: { ours: watched.hooks, baseline: bare.hooks },
-      });
+      const result = await pair(run, run, { iterations: short ? 3 : 10, hooks, alternate: true });
       return throughputRow(`asyncio adopt, ${count / 1000}k no-op payloads, with a monitor attached vs without`, count, result, 0.8);
     },
   },
@@ -57,17 +54,13 @@ export const figures = [
     id: 'monitor-execute',
     async measure({ short, pair }) {
       const count = short ? 2_000 : 50_000;
-      const watched = runnerFor(true);
-      const bare = runnerFor(false);
+      const { state, hooks } = monitored();
       const fn = async (x) => x;
       const opts = { flavour: asyncio, args: [1] };
-      const run = (state) => async () => {
+      const run = async () => {
         for (let i = 0; i < count; i++) await state.runner.execute(fn, opts);
       };
-      const result = await pair(run(watched.state), run(bare.state), {
-        iterations: short ? 3 : 10,
-        hooks: { ours: watched.hooks, baseline: bare.hooks },
-      });
+      const result = await pair(run, run, { iterations: short ? 3 : 10, hooks, alternate: true });
       return throughputRow('asyncio execute, sequential awaits, with a monitor attached vs without', count, result, 0.8);
     },
   },
