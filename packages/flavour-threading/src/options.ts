@@ -23,6 +23,7 @@ export function readOptions(options: Readonly<Record<string, unknown>>): {
   if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
     throw new TypeError("threading option 'resourceLimits' must be an object, as new Worker() takes it");
   }
+  checkHeapLimit(resourceLimits?.maxOldGenerationSizeMb);
   const { forwardChannels = [] } = options as ThreadingOptions;
   if (!Array.isArray(forwardChannels) || !forwardChannels.every((name) => typeof name === 'string' && name !== '')) {
     throw new TypeError("threading option 'forwardChannels' must be an array of diagnostics channel names");
@@ -32,4 +33,25 @@ export function readOptions(options: Readonly<Record<string, unknown>>): {
     throw new TypeError(`threading option 'startTimeout' must be a number of milliseconds > 0, got ${String(startTimeout)}`);
   }
   return { maxWorkers, resourceLimits, forwardChannels: [...new Set(forwardChannels)], startTimeout };
+}
+
+/**
+ * The smallest `resourceLimits.maxOldGenerationSizeMb` accepted. Below about 2.5 MB, V8 on
+ * Node 22, 24 and 26 cannot even deserialize a new thread's heap and aborts the whole process
+ * ("Fatal JavaScript out of memory: GC during deserialization", SIGTRAP), which nothing can catch
+ * (Node 20 fails only that thread); measured on 22.23, 24.22 and 26.12. From 2.5 MB on, a
+ * thread that does not fit fails with ERR_WORKER_OUT_OF_MEMORY (a `WorkerCrashed`); a threading
+ * worker needs about 6-8 MB to start at all. 4 keeps a margin above the abort.
+ */
+export const minOldGenerationSizeMb = 4;
+
+function checkHeapLimit(value: unknown): void {
+  if (value === undefined) return;
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= minOldGenerationSizeMb)) {
+    throw new TypeError(
+      `threading option 'resourceLimits.maxOldGenerationSizeMb' must be a number >= ${minOldGenerationSizeMb}, got ${String(value)}: ` +
+        `below about 2.5 MB, V8 on Node 22 and later aborts the whole process when a thread starts, and a ` +
+        `threading worker needs about 8 MB to start at all`,
+    );
+  }
 }

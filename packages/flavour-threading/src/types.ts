@@ -63,7 +63,11 @@ export interface ThreadingOptions {
    * Default: `os.availableParallelism()`.
    */
   readonly maxWorkers?: number;
-  /** The `resourceLimits` of every worker thread (heap sizes, stack size), as `new Worker` takes them. */
+  /**
+   * The `resourceLimits` of every worker thread (heap sizes, stack size), as `new Worker` takes
+   * them. `maxOldGenerationSizeMb` must be at least 4: below about 2.5 MB, V8 on Node 22 and later
+   * aborts the whole process when a thread starts. A thread needs about 8 MB to start at all.
+   */
   readonly resourceLimits?: ResourceLimits;
   /**
    * Names of `node:diagnostics_channel` channels whose messages, published by payloads in the

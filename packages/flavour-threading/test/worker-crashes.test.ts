@@ -84,6 +84,28 @@ describe('a worker thread that dies under its payload', () => {
     }
   });
 
+  it('refuses a heap limit below 4 MB, with which V8 on Node 22 and later aborts the whole process', async () => {
+    // Measured: maxOldGenerationSizeMb <= 2.4 ends Node 22, 24 and 26 with a fatal V8 error
+    // (SIGTRAP) as soon as a thread starts; nothing could catch it. 4 fails that thread only.
+    for (const maxOldGenerationSizeMb of [0, 1, 2, 2.5, 3.99, Number.NaN, -8]) {
+      expect(() => directRunner({ resourceLimits: { maxOldGenerationSizeMb } })).toThrow(
+        new RegExp(`^threading option 'resourceLimits.maxOldGenerationSizeMb' must be a number >= 4, got ${String(maxOldGenerationSizeMb)}: below about 2.5 MB, V8`),
+      );
+    }
+    expect(() => directRunner({ resourceLimits: { maxOldGenerationSizeMb: '64' as unknown as number } })).toThrow(TypeError);
+    // The young generation has no such floor (measured down to 0.1 MB on 22, 24 and 26).
+    await directRunner({ resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 0.5 } }).close();
+    // Through a ServiceRunner, the payload that would have made the runner fails with it.
+    const runner = quietRunner({ resourceLimits: { maxOldGenerationSizeMb: 2 } });
+    const accepting = runner.accept();
+    try {
+      await expect(runner.execute(() => 1, { flavour: threading })).rejects.toThrow(/'resourceLimits.maxOldGenerationSizeMb' must be a number >= 4, got 2/);
+    } finally {
+      await runner.shutdown();
+      await accepting.catch(() => {});
+    }
+  });
+
   it('refuses a startTimeout that is not a positive number', () => {
     expect(() => directRunner({ startTimeout: 0 })).toThrow(/'startTimeout' must be a number of milliseconds > 0/);
   });
