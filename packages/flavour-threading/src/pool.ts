@@ -152,6 +152,8 @@ export class WorkerPool {
   #started = 0;
   #peakExecuting = 0;
   #closed = false;
+  /** Runs terminated at the end of their grace period that settle once their thread has exited. */
+  readonly #late = new Set<Promise<void>>();
 
   constructor(config: PoolConfig) {
     this.#config = config;
@@ -241,6 +243,7 @@ export class WorkerPool {
     this.#idle.execute.length = 0;
     this.#idle.adopt.length = 0;
     await Promise.all(exits);
+    await Promise.all(this.#late);
   }
 
   /** Hand free threads to waiting jobs, share out batches, start threads for the rest, trim the idle. */
@@ -462,7 +465,8 @@ export class WorkerPool {
 
   /**
    * Ask the thread to stop `run`: its signal aborts, and if it has not returned after its
-   * grace period, it settles as cancelled and its thread is terminated.
+   * grace period, its thread is terminated and it settles as cancelled once the thread has
+   * exited (by then the kernel has abandoned it, see below).
    */
   #stop(thread: Thread, run: Run): void {
     if (run.cancelling && thread.graceLimit !== undefined) return;
@@ -476,7 +480,14 @@ export class WorkerPool {
       if (thread.current !== run) return;
       this.#detach(thread);
       this.#retire(thread);
-      run.job.cancel();
+      // It did not stop within its time: whatever it was still doing (its cleanup) is cut
+      // short. Under a ServiceRunner that is the kernel's to report: its timer for this payload
+      // has the same timeout, was set just after this one and fires in the same turn, and it
+      // abandons the payload with a warning, as it does for any flavour. So the run settles
+      // only once its thread has exited, a turn later; without a kernel, as cancelled.
+      const late = thread.exited.then(() => new Promise(setImmediate)).then(() => run.job.cancel());
+      this.#late.add(late);
+      void late.then(() => this.#late.delete(late));
       this.#pump();
     }, grace);
   }

@@ -85,7 +85,8 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   /**
    * Stop one payload: take it out of the queue, or abort its signal (`currentSignal()` in the
    * worker) and give it its `shutdownTimeout` (or the grace period) to return, then terminate
-   * its thread. Its `run()` settles as cancelled, unless it returns or fails first.
+   * its thread. Its `run()` settles as cancelled, unless it returns or fails first (a
+   * ServiceRunner abandons it, with a warning, when its time is up).
    */
   cancel(context: RunContext): void {
     this.#pool.cancel(context.id);

@@ -19,8 +19,8 @@ import { version } from './version.js';
  * `SharedArrayBuffer` is shared. Executes share at most `maxWorkers` threads (option, default
  * `os.availableParallelism()`); each adopted payload holds a thread of its own. A stopped
  * payload's signal aborts (`currentSignal()` from `@cobald/kernel` in the worker); it has its
- * `shutdownTimeout` or the grace period to return, then its thread is terminated and it
- * settles as cancelled.
+ * `shutdownTimeout` or the grace period to return, then its thread is terminated and it is
+ * abandoned, with a warning, like a payload of any flavour that does not stop in time.
  *
  * Services name the module that exports their class, since a class cannot travel to another
  * thread but its module can be imported there; see `bindService`.

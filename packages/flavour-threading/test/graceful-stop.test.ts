@@ -5,8 +5,9 @@
  * terminated. An AbortError after the abort is a cancellation, not a failure.
  */
 import { describe, expect, it } from '@jest/globals';
-import { isCancellation } from '@cobald/kernel';
+import { isCancellation, PayloadAbandoned } from '@cobald/kernel';
 import { threading } from '@cobald/flavour-threading';
+import { testRunner } from '@cobald/test-support';
 import { context, directRunner, fixture, quietRunner, unexpected, until } from './support.js';
 
 describe('graceful stops of threading payloads', () => {
@@ -50,6 +51,42 @@ describe('graceful stops of threading payloads', () => {
     } finally {
       await runner.close();
     }
+  });
+
+  it('reports a payload whose cleanup outlasts its grace period as abandoned, with a warning, as asyncio does', async () => {
+    const { runner, logged } = testRunner({ gracePeriod: 200 });
+    const flags = new Int32Array(new SharedArrayBuffer(8));
+    const accepting = runner.accept();
+    await runner.whenRunning();
+    const running = runner
+      .execute(
+        async function slowCleanup(cells: Int32Array) {
+          const { currentSignal } = await import('@cobald/kernel');
+          const signal = currentSignal();
+          Atomics.store(cells, 0, 1);
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+          Atomics.store(cells, 1, 1);
+          await new Promise((resolve) => setTimeout(resolve, 60_000)); // a cleanup that takes a minute
+          Atomics.store(cells, 1, 2);
+        },
+        { flavour: threading, args: [flags] },
+      )
+      .then(unexpected, (err: unknown) => err as Error);
+    await until(() => Atomics.load(flags, 0) === 1);
+    const begin = Date.now();
+    await runner.shutdown();
+    await expect(accepting).resolves.toBeUndefined();
+    const error = await running;
+    // Its cleanup began and was cut short when its thread was terminated after 200 ms.
+    expect(Atomics.load(flags, 1)).toBe(1);
+    expect(Date.now() - begin).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - begin).toBeLessThan(5000);
+    expect(error).toBeInstanceOf(PayloadAbandoned);
+    expect(error.message).toMatch(/^payload 'slowCleanup' \(threading, #\d+\) was abandoned: .* did not stop within 200 ms$/);
+    expect(logged.map(({ level, msg }) => `${level}: ${msg}`)).toEqual([
+      expect.stringMatching(/^warn: payload 'slowCleanup' \(threading, #\d+\) did not stop within 200 ms and was abandoned$/),
+    ]);
+    expect(runner.tree().ended).toContainEqual(expect.objectContaining({ name: 'slowCleanup', state: 'abandoned' }));
   });
 
   it('reports an error other than an AbortError after the abort as it is', async () => {

@@ -1,6 +1,7 @@
 /**
- * Shutdown timeouts of threads: a thread is terminated, so a payload that ignores everything
- * stops promptly and nothing is abandoned. Restart policies, the newest-first stop of services
+ * Shutdown timeouts of threads: a thread is terminated once its time is up, so a payload that
+ * ignores everything stops promptly; like a payload of any flavour that does not stop within its
+ * time, it is reported as abandoned (what it was doing was cut short). Restart policies, the newest-first stop of services
  * and the rest of the kernel's contract are checked by the conformance kit (conformance.test.ts).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -29,18 +30,21 @@ function announcements(): string[] {
 }
 
 describe('threading payloads on shutdown', () => {
-  it('stop a service that ignores everything promptly: its thread is terminated, nothing is abandoned', async () => {
+  it('stop a service that ignores everything promptly: its thread is terminated, and it is reported abandoned', async () => {
     const heard = announcements();
     const { runner, logged } = testRunner(60_000);
     const accepting = runner.accept();
     new Spinner();
     await until(() => heard.includes('Spinner'));
+    const begin = Date.now();
     await runner.shutdown();
     await expect(accepting).resolves.toBeUndefined();
-    expect(logged).toEqual([]);
+    // Its shutdownTimeout of 50 ms, not the grace period of a minute.
+    expect(Date.now() - begin).toBeLessThan(5000);
+    expect(logged).toEqual([expect.stringMatching(/^payload 'Spinner.run' \(threading, #\d+\) did not stop within 50 ms and was abandoned$/)]);
   });
 
-  it('stop an adopted busy loop with a shutdownTimeout promptly, without abandoning it', async () => {
+  it('stop an adopted busy loop with a shutdownTimeout promptly, and report it abandoned', async () => {
     const { runner, logged } = testRunner(60_000);
     const started = new Int32Array(new SharedArrayBuffer(4));
     runner.adopt(
@@ -57,6 +61,7 @@ describe('threading payloads on shutdown', () => {
     await expect(accepting).resolves.toBeUndefined();
     // Its signal aborted first; the thread was terminated only once its shutdownTimeout was over.
     expect(Date.now() - begin).toBeGreaterThanOrEqual(45);
-    expect(logged).toEqual([]);
+    expect(Date.now() - begin).toBeLessThan(5000);
+    expect(logged).toEqual([expect.stringMatching(/^payload 'spin' \(threading, #\d+\) did not stop within 50 ms and was abandoned$/)]);
   });
 });

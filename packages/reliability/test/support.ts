@@ -7,7 +7,7 @@
 import { currentSignal, type Flavour, type ServiceRunnerOptions } from '@cobald/kernel';
 import { runScript, testRunner, type ScriptResult } from '@cobald/test-support';
 
-export { sleep, unexpected, type Logged } from '@cobald/test-support';
+export { sleep, until, unexpected, type Logged } from '@cobald/test-support';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { trio } from '@cobald/flavour-trio';
 import { threading } from '@cobald/flavour-threading';
@@ -33,6 +33,11 @@ export interface FlavourKit {
   ignoresCancellation(): Payload;
   /** Whether a payload of this flavour runs in the main thread and so can call the runner. */
   readonly inMainThread: boolean;
+  /**
+   * How many `waits` and `ignoresCancellation` payloads have begun so far, where beginning
+   * takes a while (a thread starts); undefined where they begin at once.
+   */
+  begun?(): number;
 }
 
 export const asyncioKit: FlavourKit = {
@@ -70,14 +75,33 @@ export const trioKit: FlavourKit = {
   }),
 };
 
+/** Counts the threading payloads that have begun in their threads. */
+const threadingBegun = new Int32Array(new SharedArrayBuffer(4));
+
 export const threadingKit: FlavourKit = {
   name: 'threading',
   flavour: threading,
   inMainThread: false,
   returns: (value) => ({ payload: (v: unknown) => v, args: [value] }),
   throws: (value) => ({ payload: (v: unknown) => { throw v; }, args: [value] }),
-  waits: () => ({ payload: () => new Promise(() => {}), args: [] }),
-  ignoresCancellation: () => ({ payload: () => { for (;;) {} }, args: [] }),
+  // Waits for its signal (currentSignal() in the worker) and stops with its AbortError.
+  waits: () => ({
+    payload: async (begun: Int32Array) => {
+      const { currentSignal } = await import('@cobald/kernel');
+      const signal = currentSignal();
+      Atomics.add(begun, 0, 1);
+      await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    },
+    args: [threadingBegun],
+  }),
+  ignoresCancellation: () => ({
+    payload: (begun: Int32Array) => {
+      Atomics.add(begun, 0, 1);
+      for (;;) {}
+    },
+    args: [threadingBegun],
+  }),
+  begun: () => Atomics.load(threadingBegun, 0),
 };
 
 export const kits: readonly FlavourKit[] = [asyncioKit, trioKit, threadingKit];
