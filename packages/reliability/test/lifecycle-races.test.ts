@@ -34,7 +34,7 @@ function adoptWaiters(runner: ReturnType<typeof recordingRunner>['runner'], stop
     }
   }, { flavour: trio });
   const waits = kits[2]!.waits();
-  runner.adopt(waits.payload, { flavour: threading, name: 'threadingWaiter' });
+  runner.adopt(waits.payload, { flavour: threading, args: waits.args, name: 'threadingWaiter' });
 }
 
 describe('lifecycle races over every flavour', () => {

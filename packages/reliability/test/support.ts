@@ -86,17 +86,17 @@ export const threadingKit: FlavourKit = {
   throws: (value) => ({ payload: (v: unknown) => { throw v; }, args: [value] }),
   // Waits for its signal (currentSignal() in the worker) and stops with its AbortError.
   waits: () => ({
-    payload: async (begun: Int32Array) => {
+    payload: async (begun?: Int32Array) => {
       const { currentSignal } = await import('@cobald/kernel');
       const signal = currentSignal();
-      Atomics.add(begun, 0, 1);
+      if (begun) Atomics.add(begun, 0, 1);
       await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
     },
     args: [threadingBegun],
   }),
   ignoresCancellation: () => ({
-    payload: (begun: Int32Array) => {
-      Atomics.add(begun, 0, 1);
+    payload: (begun?: Int32Array) => {
+      if (begun) Atomics.add(begun, 0, 1);
       for (;;) {}
     },
     args: [threadingBegun],
