@@ -26,9 +26,9 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
   readonly #host: FlavourHost;
   #scope: Scope | undefined;
   #destroy: (() => Future<void>) | undefined;
-  /** The tasks of payloads that have not settled yet. */
-  readonly #tasks = new Map<RunContext, Task<unknown>>();
-  /** Payloads halted one by one through `cancel()`. */
+  /** The payloads that have not settled yet. */
+  readonly #runs = new Map<RunContext, PendingRun>();
+  /** Payloads whose task this runner halted: through `cancel()`, or `close()`. */
   readonly #cancelled = new WeakSet<RunContext>();
   #closed: Promise<void> | undefined;
 
@@ -50,36 +50,57 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     } catch (error) {
       return Promise.reject(error);
     }
-    // A failure of a task the payload spawned fails the payload's task, which the scope lets go
-    // without harm to siblings, so no error boundary (scoped()) is needed around it. The task's
-    // promise tells all: its value, its error, the error of a finally block that failed while
-    // halted, or Effection's 'halted' error when it was halted cleanly.
     // Started in the payload's cancel scope, so that what the operation does (its timers, its
     // executes) runs in the payload's async context and is known to be its work.
     const scope = this.#open();
-    const task = this.#host.cancelScope(context).run(() => scope.run(() => operation), []);
-    this.#tasks.set(context, task);
-    // A task's promise is lazy: this is the one place that observes it.
-    return task.then(
-      (value) => {
-        this.#tasks.delete(context);
-        return value;
-      },
-      (error: unknown) => {
-        this.#tasks.delete(context);
-        const haltedHere = this.#closed !== undefined || this.#cancelled.has(context);
-        if (haltedHere && isHalt(error)) throw withoutStack(() => cancelled(context, error));
-        throw isStarlessYield(error) ? starlessYield(context, error) : error;
-      },
-    );
+    return new Promise((resolve, reject) => {
+      const pending: PendingRun = { task: undefined, resolve, reject, ended: undefined };
+      this.#runs.set(context, pending);
+      pending.task = this.#host.cancelScope(context).run(() => scope.run(() => this.#observe(operation, context, pending)), []);
+      // An operation that never yields ends inside scope.run(), before its task was known.
+      if (pending.ended) confirm(pending.task, pending.ended.value, pending);
+    });
+  }
+
+  /**
+   * The payload's operation, watched from inside its task: its error (also that of a `finally`
+   * block that failed while it was halted) and its end settle its run. The task's own promise
+   * is asked only when the payload was not halted here: a task it spawned may have failed it
+   * (then its generator ends like a return, or without an outcome, and only the task knows the
+   * error). For a halted task, Effection makes that promise's Error('halted') on demand, and its
+   * stack, taken through the generator frames, costs more than the halt itself: ten thousand
+   * times over on a shutdown.
+   */
+  *#observe(operation: Operation<unknown>, context: RunContext, pending: PendingRun): Operation<void> {
+    let ended = false;
+    try {
+      const value = yield* operation;
+      ended = true;
+      this.#ended(context, pending, value);
+    } catch (error) {
+      ended = true;
+      this.#runs.delete(context);
+      pending.reject(isStarlessYield(error) ? starlessYield(context, error) : error);
+    } finally {
+      if (!ended) this.#ended(context, pending, undefined);
+    }
+  }
+
+  /** The payload's generator is done, by a return or without an outcome. */
+  #ended(context: RunContext, pending: PendingRun, value: unknown): void {
+    this.#runs.delete(context);
+    // Halted here: if its finally blocks yielded, it ended like a return, but it was cancelled.
+    if (this.#cancelled.has(context)) pending.reject(withoutStack(() => cancelled(context)));
+    else if (pending.task) confirm(pending.task, value, pending);
+    else pending.ended = { value };
   }
 
   /** Halt one payload: its `finally` blocks run, and its `run()` settles as cancelled. */
   cancel(context: RunContext): void {
-    const task = this.#tasks.get(context);
-    if (!task) return;
+    const pending = this.#runs.get(context);
+    if (!pending) return;
     this.#cancelled.add(context);
-    task.halt().then(undefined, reportedByTask);
+    pending.task?.halt().then(undefined, reportedByTask);
   }
 
   /**
@@ -101,14 +122,16 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     if (!destroy) return;
     const { logger, gracePeriod } = this.#host;
     // Wait no longer than the payloads are given to stop: the kernel abandons them then.
-    const limit = Math.max(0, ...[...this.#tasks.keys()].map((context) => context.shutdownTimeout ?? gracePeriod));
+    const limit = Math.max(0, ...[...this.#runs.keys()].map((context) => context.shutdownTimeout ?? gracePeriod));
     // Destroying a scope halts its tasks one after another, newest first: one payload whose
     // `finally` hangs would keep every older one from even starting its cleanup. Halt them all
     // at once, as trio cancels a whole cancel scope; destroying the scope then waits for them.
     // A task that cancel() already halts (the kernel cancels every payload before close()) is
     // not halted again: a second halt() costs as much as the first and changes nothing.
-    for (const [context, task] of this.#tasks) {
-      if (!this.#cancelled.has(context)) task.halt().then(undefined, reportedByTask);
+    for (const [context, { task }] of this.#runs) {
+      if (this.#cancelled.has(context)) continue;
+      this.#cancelled.add(context);
+      task?.halt().then(undefined, reportedByTask);
     }
     let timer: NodeJS.Timeout | undefined;
     // Infinity (a payload that may take as long as it needs) sets no timer: Node would fire it at once.
@@ -127,11 +150,26 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     clearTimeout(timer);
     if (outcome === 'timeout') {
       logger.debug(
-        { pending: this.#tasks.size },
+        { pending: this.#runs.size },
         `the trio scope did not close within ${limit} ms, the time its payloads had to stop: those still in finally are abandoned`,
       );
     }
   }
+}
+
+/** A payload's run: its task, and how to settle what `run()` returned. */
+interface PendingRun {
+  /** Known once `scope.run()` returned. */
+  task: Task<void> | undefined;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  /** What its operation returned, when that was before its task was known. */
+  ended: { readonly value: unknown } | undefined;
+}
+
+/** Resolve with `value` once the task says nothing failed it (a task the payload spawned may have). */
+function confirm(task: Task<void>, value: unknown, pending: PendingRun): void {
+  task.then(() => pending.resolve(value), pending.reject);
 }
 
 /** Call `payload`, and check that it gave an operation: a promise means it is no trio payload. */
@@ -183,11 +221,6 @@ function withoutStack<T>(make: () => T): T {
   } finally {
     Error.stackTraceLimit = limit;
   }
-}
-
-/** Effection's error for a task that was halted and ended cleanly. */
-function isHalt(error: unknown): boolean {
-  return error instanceof Error && error.message === 'halted' && error.constructor === Error;
 }
 
 function isOperation(value: unknown): value is Operation<unknown> {

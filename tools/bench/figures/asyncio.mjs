@@ -45,7 +45,7 @@ export const figures = [
               );
             }
           }),
-        { iterations: short ? 3 : 10, hooks: { ours: hooks } },
+        { alternate: true, iterations: short ? 3 : 10, hooks: { ours: hooks } },
       );
       return throughputRow(`asyncio adopt: ${count / 1000}k no-op payloads until all ran`, count, { ours, baseline }, 0.5);
     },
@@ -66,7 +66,7 @@ export const figures = [
       const { ours, baseline } = await pair(
         loop(() => state.runner.execute(fn, opts)),
         loop((i) => context.run({ i }, fn, 1)),
-        { iterations: short ? 3 : 10, hooks: { ours: hooks } },
+        { alternate: true, iterations: short ? 3 : 10, hooks: { ours: hooks } },
       );
       // The reference: a bare `await fn()`, which offers no context at all.
       const bare = await pair(
@@ -129,6 +129,7 @@ export const figures = [
           await Promise.allSettled(promises);
         },
         {
+          alternate: true,
           iterations: short ? 3 : 10,
           hooks: {
             ours: {

@@ -49,7 +49,7 @@ export const figures = [
             for (let i = 0; i < count; i++) state.runner.adopt(payload, trioOpts);
           }),
         observed,
-        { iterations: short ? 3 : 10, hooks: { ours: hooks, baseline: bare.hooks } },
+        { alternate: true, iterations: short ? 3 : 10, hooks: { ours: hooks, baseline: bare.hooks } },
       );
       // The reference: tasks nobody observes (a failure would go unseen).
       const unobserved = bareScope();
@@ -90,7 +90,7 @@ export const figures = [
         async () => {
           for (let i = 0; i < count; i++) await bare.state.scope.run(op);
         },
-        { iterations: short ? 3 : 10, hooks: { ours: hooks, baseline: bare.hooks } },
+        { alternate: true, iterations: short ? 3 : 10, hooks: { ours: hooks, baseline: bare.hooks } },
       );
       return throughputRow('trio execute, sequential, vs awaited scope.run()', count, { ours, baseline }, 0.95);
     },
@@ -105,6 +105,7 @@ export const figures = [
         () => state.stop(),
         () => destroy(),
         {
+          alternate: true,
           iterations: short ? 3 : 10,
           hooks: {
             ours: {
