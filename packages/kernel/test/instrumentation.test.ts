@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
 import type { PayloadTrace, RuntimeEvent } from '@cobald/kernel';
 import { inlineFlavour } from './support/inline-flavour.js';
@@ -83,6 +84,26 @@ describe('diagnostics channels', () => {
     expect(sorted(' leaf#')).toEqual(['end leaf#0 done', 'start leaf#0']);
     expect(sorted(' inner#')).toEqual(['end inner#0 done', 'start inner#0']);
     expect(sorted(' tree#')).toEqual(['end tree#0 done', 'start tree#0']);
+  });
+
+  it('holds a store bound to the start channel inside the run, as tracePromise() does', async () => {
+    const span = new AsyncLocalStorage<string>();
+    const channel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
+    const transform = (ctx: PayloadTrace) => `span of ${ctx.name}`;
+    channel.start.bindStore(span, transform);
+    try {
+      const { runner } = testRunner();
+      const accepting = runner.accept();
+      const inside = await runner.execute(async function spanned() {
+        await new Promise((resolve) => setImmediate(resolve));
+        return span.getStore();
+      }, { flavour: inline });
+      expect(inside).toBe('span of spanned');
+      await runner.shutdown();
+      await accepting;
+    } finally {
+      channel.start.unbindStore(span);
+    }
   });
 
   it('publishes the runtime states on cobald:runtime', async () => {
