@@ -276,11 +276,15 @@ export const figures = [
                 state = start();
                 await state.runner.whenRunning();
                 for (let i = 0; i < count; i++) {
+                  // Idle until its signal aborts, as a payload that stops gracefully is: one
+                  // that ignores it is given the grace period (10 s here) before its thread ends.
                   state.runner.adopt(
-                    (cells) => {
+                    async (cells) => {
+                      const { currentSignal } = await import('@cobald/kernel');
+                      const signal = currentSignal();
                       Atomics.add(new Int32Array(cells), 0, 1);
                       Atomics.notify(new Int32Array(cells), 0);
-                      return new Promise(() => {});
+                      await new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
                     },
                     { flavour: threading, args: [started.buffer] },
                   );
