@@ -50,7 +50,7 @@ export const figures = [
         stopsOf[tree].push(t2 - t1);
         await immediate();
       };
-      await pair(round(true), round(false), { iterations: short ? 3 : 10 });
+      await pair(round(true), round(false), { alternate: true, iterations: short ? 3 : 10 });
       const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
       return [
         {
