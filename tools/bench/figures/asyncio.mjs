@@ -29,25 +29,45 @@ export const figures = [
         await immediate(); // the bookkeeping after the last payload (its node removed, its promise out of the Set)
       };
       const tracked = new Set();
-      const { ours, baseline } = await pair(
-        () =>
-          run((payload) => {
-            for (let i = 0; i < count; i++) state.runner.adopt(payload, asyncioOpts);
-          }),
-        () =>
-          run((payload) => {
-            for (let i = 0; i < count; i++) {
-              const promise = payload();
-              tracked.add(promise);
-              promise.then(
-                () => tracked.delete(promise),
-                () => tracked.delete(promise),
-              );
-            }
-          }),
-        { alternate: true, iterations: short ? 3 : 10, hooks: { ours: hooks } },
-      );
-      return throughputRow(`asyncio adopt: ${count / 1000}k no-op payloads until all ran`, count, { ours, baseline }, 0.5);
+      // Each payload's promise in a Set until it settles: the least a supervisor must do.
+      const track = (call) => (payload) => {
+        for (let i = 0; i < count; i++) {
+          const promise = call(payload, i);
+          tracked.add(promise);
+          promise.then(
+            () => tracked.delete(promise),
+            () => tracked.delete(promise),
+          );
+        }
+      };
+      const adopt = () =>
+        run((payload) => {
+          for (let i = 0; i < count; i++) state.runner.adopt(payload, asyncioOpts);
+        });
+      const { ours, baseline } = await pair(adopt, () => run(track((payload) => payload())), {
+        alternate: true,
+        iterations: short ? 3 : 10,
+        hooks: { ours: hooks },
+      });
+      // The reference: the same, each payload in an AsyncLocalStorage context of its own, as any
+      // design that offers currentSignal() must (the floor of the asyncio execute figure).
+      const context = new AsyncLocalStorage();
+      const withContext = await pair(adopt, () => run(track((payload, i) => context.run({ i }, payload))), {
+        alternate: true,
+        iterations: short ? 3 : 10,
+        hooks: { ours: hooks },
+      });
+      return [
+        throughputRow(`asyncio adopt: ${count / 1000}k no-op payloads until all ran`, count, { ours, baseline }, 0.5),
+        {
+          id: 'asyncio-adopt-reference',
+          title: `asyncio adopt: ${count / 1000}k no-op payloads until all ran, vs AsyncLocalStorage.run() each`,
+          unit: '/s',
+          ours: perSecond(count, withContext.ours),
+          baseline: perSecond(count, withContext.baseline),
+          note: 'reference',
+        },
+      ];
     },
   },
   {
