@@ -62,18 +62,37 @@ export function payloadName(payload: unknown): string {
  * worker.postMessage({ type: 'run', id, payload: toPayloadSource(fn, 'fn'), args });
  */
 export function toPayloadSource(payload: unknown, name: string): PayloadSource {
-  if (typeof payload === 'function') {
-    const prepared = prepareFunction(payload as AnyFunction);
-    if (prepared instanceof Error) throw prepared;
-    return { kind: 'function', name, source: prepared.expression };
-  }
   if (isServicePayload(payload)) {
     const state = Object.fromEntries(Object.entries(payload[serviceInstance]));
     return { kind: 'service', name, url: payload.module, export: payload.export, state };
   }
+  // The same payload under the same name is the same object each time: a thread is sent it once.
+  if (typeof payload === 'function') {
+    const known = functionSources.get(payload);
+    if (known?.name === name) return known;
+    const prepared = prepareFunction(payload as AnyFunction);
+    if (prepared instanceof Error) throw prepared;
+    const source: PayloadSource = { kind: 'function', name, source: prepared.expression };
+    functionSources.set(payload, source);
+    return source;
+  }
   const ref = payload as ModulePayload;
-  return { kind: 'module', name, url: moduleUrl(ref), export: ref.export ?? 'default' };
+  const url = moduleUrl(ref);
+  const exported = ref.export ?? 'default';
+  const key = `${name}\n${exported}\n${url}`;
+  let source = moduleSources.get(key);
+  if (!source) {
+    source = { kind: 'module', name, url, export: exported };
+    if (moduleSources.size >= 1024) moduleSources.clear();
+    moduleSources.set(key, source);
+  }
+  return source;
 }
+
+/** The last source made for each function payload (its source text never changes). */
+const functionSources = new WeakMap<object, PayloadSource>();
+/** The sources of module payloads, by name, export and URL (the payload object may be made anew or changed). */
+const moduleSources = new Map<string, PayloadSource>();
 
 /**
  * The error to report when the arguments or a service's state of payload `name` cannot be

@@ -6,9 +6,10 @@
  *   adopted payload gets a thread of its own for as long as it runs (it may run forever). Adopts
  *   never hold up executes: a thread kept warm for executes is never given to an adopt, and the
  *   threads started for adopts (a few at a time) do not delay the ones started for executes.
- * - Queued executes travel to a thread in batches, but none waits behind a slow one while a
- *   thread is idle: an idle thread takes back the runs a busy thread has not begun (their claim
- *   slots, see protocol.ts) and runs them.
+ * - Queued executes travel to a thread in batches, and a thread that answers is sent more
+ *   before it runs out, so that it never waits for the main thread; but none waits behind a
+ *   slow one while a thread is idle: an idle thread takes back the runs a busy thread has not
+ *   begun (their claim slots, see protocol.ts) and runs them.
  * - A thread is reused only when nothing of its last payload can still fail in it; a thread
  *   whose payload crashed it, or left timers, sockets or other handles behind, is terminated.
  *   An uncaught error in a thread is blamed on the payload it came from.
@@ -22,7 +23,7 @@ import { channel } from 'node:diagnostics_channel';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger, RunKind } from '@cobald/kernel';
 import { WorkerCrashed } from './errors.js';
-import { maxUnbegun, newClaims, openSlot, revokeSlot, type FromWorker, type PayloadSource, type RunDone, type RunRequest, type ToWorker, type WorkerStartData } from './protocol.js';
+import { maxUnanswered, newClaims, openSlot, revokeSlot, type FromWorker, type PayloadSource, type RunDone, type RunRequest, type ToWorker, type WorkerStartData } from './protocol.js';
 import { Queue } from './queue.js';
 import { guardExit, releaseExitGuard } from './stuck-threads.js';
 import { fromThrown, type Thrown } from './thrown.js';
@@ -32,7 +33,7 @@ import type { PoolStats } from './types.js';
  * One payload run, as the pool sees it.
  *
  * @example
- * pool.submit({ id, kind: 'execute', name, grace: 3000, message: () => ({ payload, args }), unsendable, done, fail, cancel });
+ * pool.submit({ id, kind: 'execute', name, grace: 3000, args, source: () => toPayloadSource(payload, name), unsendable, done, fail, cancel });
  */
 export interface Job {
   /** The payload's id (its RunContext's), to cancel it by. */
@@ -41,10 +42,11 @@ export interface Job {
   readonly name: string;
   /** Milliseconds the payload has to return once its signal aborts, before its thread is terminated. */
   readonly grace: number;
-  /** What to send, made when a thread is free for it; throws if the payload cannot be sent. */
-  message(): { readonly payload: PayloadSource; readonly args: readonly unknown[] };
-  /** The error for a message that could not be cloned to the thread. */
-  unsendable(message: { readonly payload: PayloadSource; readonly args: readonly unknown[] }, error: unknown): unknown;
+  readonly args: readonly unknown[];
+  /** The payload as a thread runs it, made when a thread is free for it; throws if the payload cannot be sent. */
+  source(): PayloadSource;
+  /** The error for a payload and arguments that could not be cloned to the thread. */
+  unsendable(source: PayloadSource, error: unknown): unknown;
   /** The thread answered. */
   done(answer: RunDone): void;
   /** The run failed without an answer (its thread died, its message could not be sent). */
@@ -105,13 +107,17 @@ interface Thread {
   role: Role;
   /** The run it runs (or is about to begin: the first of a batch not answered yet). */
   current: Run | undefined;
-  /** Runs sent after `current` in the same batch, not begun as far as we know, in order. */
+  /** Runs sent after `current`, not begun as far as we know, in order. */
   pending: Run[];
   lastId: number;
+  /** The payloads this thread keeps by number (sent once, named after that). */
+  readonly sources: Map<PayloadSource, number>;
+  lastSource: number;
   /** Whether it is counted among the threads busy with executes. */
   executing: boolean;
-  /** The names of its recent runs, to blame for an uncaught error that comes from one. */
-  readonly names: Map<number, string>;
+  /** The names of its recent runs, to blame for an uncaught error that comes from one (see {@link nameOf}). */
+  readonly names: string[];
+  readonly nameIds: number[];
   /** The error the thread reported before it exited, if any. */
   error: unknown;
   /** The run an uncaught error that is ending the thread came from, with the error. */
@@ -127,9 +133,19 @@ interface Thread {
 }
 
 /** The most executes sent to a thread in one message. */
-const maxBatch = Math.min(64, maxUnbegun);
-/** The names of runs a thread remembers, for blame. */
-const rememberedNames = 16;
+const maxBatch = 64;
+/** A thread busy with executes is sent more once fewer than this many wait on it. */
+const refillBelow = maxBatch / 2;
+/** The names of runs a thread remembers, for blame: those in flight and some answered. */
+const rememberedNames = maxUnanswered + 16;
+/** Milliseconds after its grace period that a run whose thread was terminated settles (see #stop). */
+const lateSettle = 100;
+/** The name of run `id` of `thread`, if it is recent enough to be remembered. */
+function nameOf(thread: Thread, id: number): string | undefined {
+  return thread.nameIds[id % rememberedNames] === id ? thread.names[id % rememberedNames] : undefined;
+}
+/** The most payloads a thread keeps by number; more travel with each run. */
+const maxSources = 1024;
 
 /**
  * The threads of one runner. Submit jobs; close to stop everything.
@@ -326,8 +342,11 @@ export class WorkerPool {
       current: undefined,
       pending: [],
       lastId: 0,
+      sources: new Map(),
+      lastSource: 0,
       executing: false,
-      names: new Map(),
+      names: [],
+      nameIds: [],
       error: undefined,
       crash: undefined,
       exited: new Promise((resolve) => (markExited = resolve)),
@@ -365,7 +384,7 @@ export class WorkerPool {
     if ((received as { tag?: unknown } | null)?.tag !== thread.tag) {
       // Posted by a payload on its parent port (progress, say): not the pool's.
       if (payloadMessages.hasSubscribers) {
-        const name = thread.current?.job.name ?? thread.names.get(thread.lastId);
+        const name = thread.current?.job.name ?? nameOf(thread, thread.lastId);
         payloadMessages.publish({ payload: name, message: received });
       }
       return;
@@ -388,8 +407,8 @@ export class WorkerPool {
         this.#release(thread);
         this.#pump();
         return;
-      case 'done':
-        this.#onDone(thread, message);
+      case 'answers':
+        for (const answer of message.answers) this.#onDone(thread, answer);
     }
   }
 
@@ -401,10 +420,11 @@ export class WorkerPool {
       thread.graceLimit = undefined;
     }
     if (message.clean && thread.pending.length > 0 && !this.#closed) {
-      // On to the next run of its batch, which the thread begins by itself.
+      // On to the next run it was sent, which the thread begins by itself.
       const next = thread.pending.shift()!;
       thread.current = next;
       if (next.cancelling) this.#stop(thread, next);
+      this.#refill(thread);
       run.job.done(message);
       return;
     }
@@ -432,7 +452,7 @@ export class WorkerPool {
     thread.state = 'exiting';
     const crash = thread.crash;
     const error = thread.error ?? (crash ? fromThrown(crash.error) : undefined);
-    const culprit = crash === undefined ? undefined : thread.names.get(crash.id);
+    const culprit = crash === undefined ? undefined : nameOf(thread, crash.id);
     if (state === 'starting') {
       this.#starting[thread.role]--;
       if (this.#closed) return;
@@ -448,7 +468,7 @@ export class WorkerPool {
       run.job.fail(new WorkerCrashed(run.job.name, code, false, error, earlier ? culprit : undefined));
     } else if (crash !== undefined || thread.error !== undefined) {
       // Idle, or retired after its payload answered: something that payload left behind threw.
-      this.#blame(culprit ?? thread.names.get(thread.lastId) ?? 'unknown', error, code);
+      this.#blame(culprit ?? nameOf(thread, thread.lastId) ?? 'unknown', error, code);
     } else if (state === 'idle') {
       this.#config.logger.warn({ code }, `an idle threading worker thread exited with code ${code}`);
     }
@@ -482,10 +502,11 @@ export class WorkerPool {
       this.#retire(thread);
       // It did not stop within its time: whatever it was still doing (its cleanup) is cut
       // short. Under a ServiceRunner that is the kernel's to report: its timer for this payload
-      // has the same timeout, was set just after this one and fires in the same turn, and it
-      // abandons the payload with a warning, as it does for any flavour. So the run settles
-      // only once its thread has exited, a turn later; without a kernel, as cancelled.
-      const late = thread.exited.then(() => new Promise(setImmediate)).then(() => run.job.cancel());
+      // has the same timeout, set just after this one (in the same turn, so due at most a few
+      // ms later, even on a loaded machine), and it abandons the payload with a warning, as it
+      // does for any flavour. So the run settles only once its thread has exited and
+      // {@link lateSettle} ms have passed; without a kernel, as cancelled.
+      const late = Promise.all([thread.exited, new Promise((resolve) => setTimeout(resolve, lateSettle))]).then(() => run.job.cancel());
       this.#late.add(late);
       void late.then(() => this.#late.delete(late));
       this.#pump();
@@ -494,53 +515,89 @@ export class WorkerPool {
 
   /** Send `jobs` to `thread`, as `role`: one run, or a batch of executes that it runs one after another. */
   #dispatch(thread: Thread, role: Role, jobs: Job[]): void {
-    const runs: { run: Run; message: ReturnType<Job['message']> }[] = [];
-    for (const job of jobs) {
-      try {
-        runs.push({ run: { job, id: 0, cancelling: false }, message: job.message() });
-      } catch (error) {
-        job.fail(error);
-      }
-    }
-    if (runs.length === 0) {
-      this.#release(thread);
-      return;
-    }
-    const requests: RunRequest[] = [];
-    for (let i = 0; i < runs.length; i++) {
-      const id = ++thread.lastId;
-      const entry = runs[i]!;
-      entry.run = { job: entry.run.job, id, cancelling: false };
-      openSlot(thread.claims, id);
-      thread.names.set(id, entry.run.job.name);
-      thread.names.delete(id - rememberedNames);
-      requests.push({ tag: thread.tag, type: 'run', id, payload: entry.message.payload, args: entry.message.args });
-    }
     thread.state = 'busy';
     thread.role = role;
-    thread.current = runs[0]!.run;
-    thread.pending = runs.slice(1).map(({ run }) => run);
     if (role === 'execute') {
       thread.executing = true;
       this.#executing++;
       this.#peakExecuting = Math.max(this.#peakExecuting, this.#executing);
     }
     thread.worker.ref();
-    try {
-      thread.worker.postMessage(requests.length === 1 ? requests[0] : { tag: thread.tag, type: 'batch', runs: requests });
-    } catch (error) {
-      // Nothing was sent.
-      const first = runs[0]!;
-      thread.pending = [];
+    this.#send(thread, jobs);
+    thread.current = thread.pending.shift();
+    if (!thread.current) {
+      // Nothing could be sent: each of them has failed.
       this.#detach(thread);
       this.#release(thread);
-      if (runs.length > 1) {
-        // One of them cannot be cloned; which one is told by sending them one by one.
-        this.#executes.unshift(runs.slice(1).map(({ run }) => run.job));
-        this.#dispatch(this.#idle[thread.role].pop()!, role, [first.run.job]);
+    }
+  }
+
+  /**
+   * A thread busy with executes that has just answered, and has few runs left, is sent more
+   * from the queue (its even share, at most a batch), so that it never waits for them.
+   */
+  #refill(thread: Thread): void {
+    if (!thread.executing || thread.pending.length >= refillBelow || this.#executes.length === 0) return;
+    if (this.#idle.execute.length + this.#idle.adopt.length > 0 && this.#executing < this.#config.maxWorkers) return;
+    const unanswered = thread.lastId - thread.current!.id + 1;
+    const size = Math.min(maxBatch, maxUnanswered - unanswered, Math.ceil(this.#executes.length / this.#config.maxWorkers));
+    if (size <= 0) return;
+    const jobs: Job[] = [];
+    while (jobs.length < size && this.#executes.length > 0) jobs.push(this.#executes.shift()!);
+    this.#send(thread, jobs);
+  }
+
+  /**
+   * Send `jobs` to `thread` in one message, after what it was sent before: they join its
+   * `pending` runs. A job whose payload cannot be sent fails; when the message cannot be cloned,
+   * the jobs are sent one by one, to tell which one cannot.
+   */
+  #send(thread: Thread, jobs: Job[]): void {
+    const runs: Run[] = [];
+    const requests: RunRequest[] = [];
+    const sent: PayloadSource[] = [];
+    const defined: PayloadSource[] = [];
+    for (const job of jobs) {
+      let payload: PayloadSource;
+      try {
+        payload = job.source();
+      } catch (error) {
+        job.fail(error);
+        continue;
+      }
+      const id = ++thread.lastId;
+      openSlot(thread.claims, id);
+      runs.push({ job, id, cancelling: false });
+      sent.push(payload);
+      const { args } = job;
+      const known = thread.sources.get(payload);
+      if (known !== undefined) requests.push({ id, payload: known, args });
+      else if (payload.kind === 'service' || thread.sources.size >= maxSources) requests.push({ id, payload, args });
+      else {
+        const define = ++thread.lastSource;
+        thread.sources.set(payload, define);
+        defined.push(payload);
+        requests.push({ id, payload, define, args });
+      }
+    }
+    if (runs.length === 0) return;
+    try {
+      thread.worker.postMessage({ tag: thread.tag, type: 'runs', runs: requests } satisfies ToWorker);
+    } catch (error) {
+      // Nothing was sent: the thread knows none of the payloads defined here.
+      for (const payload of defined) thread.sources.delete(payload);
+      if (runs.length === 1) {
+        const job = runs[0]!.job;
+        job.fail(job.unsendable(sent[0]!, error));
         return;
       }
-      first.run.job.fail(first.run.job.unsendable(first.message, error));
+      for (const run of runs) this.#send(thread, [run.job]);
+      return;
+    }
+    for (const run of runs) {
+      thread.names[run.id % rememberedNames] = run.job.name;
+      thread.nameIds[run.id % rememberedNames] = run.id;
+      thread.pending.push(run);
     }
   }
 
@@ -599,7 +656,7 @@ export class WorkerPool {
     thread.stuckLimit = setTimeout(() => {
       // Terminating waits for JavaScript to run again; a thread blocked in a system call (a
       // read of a FIFO, execSync, a blocking addon) never does.
-      const name = thread.current?.job.name ?? thread.names.get(thread.lastId) ?? 'unknown';
+      const name = thread.current?.job.name ?? nameOf(thread, thread.lastId) ?? 'unknown';
       this.#config.logger.warn(
         { payload: name, threadId: thread.worker.threadId },
         `the worker thread of threading payload '${name}' could not be stopped: it did not end ${stuckAfter} ms ` +

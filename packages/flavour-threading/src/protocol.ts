@@ -3,13 +3,17 @@
  * values travel in them encoded, see thrown.ts). They go over the worker's parent port, which
  * payloads may use as well: every message of the pool carries the thread's `tag`, and messages
  * without it are not the pool's. Every run carries an id and every answer names the run it
- * answers. A lone payload travels as one {@link RunRequest}; when executed payloads queue up,
- * the pool sends a thread a {@link RunBatch} of them in one message (one message per run costs
- * more than the run of a small payload). A thread still runs one payload at a time, in order,
- * answering each as it ends, and stops at the first that leaves it unclean. Before it begins a
- * run it claims the run's slot in shared memory ({@link claimSlot}); the pool may revoke the
- * slots of runs not begun ({@link revokeSlot}) and give them to an idle thread, so that no run
- * waits behind a slow one while a thread is free. Values travel by structured clone.
+ * answers.
+ *
+ * One message per run costs more than the run of a small payload, on both sides. So runs travel
+ * in {@link RunMessage}s of one or many, a thread may be sent more before it is done with the
+ * last ones (it queues them), a payload's source travels to a thread once and is named by a
+ * number after that, and a thread sends the answers it has ready together in one
+ * {@link RunAnswers}. A thread still runs one payload at a time, in order, and stops at the
+ * first that leaves it unclean. Before it begins a run it claims the run's slot in shared memory
+ * ({@link claimSlot}); the pool may revoke the slots of runs not begun ({@link revokeSlot}) and
+ * give them to an idle thread, so that no run waits behind a slow one while a thread is free.
+ * Values travel by structured clone.
  */
 import type { Thrown } from './thrown.js';
 
@@ -41,30 +45,32 @@ interface Tagged {
 }
 
 /**
- * Main → worker: run a payload. The worker answers with exactly one {@link RunDone}, unless the
- * run's slot was revoked before it began, or the thread dies ({@link WorkerCrash}).
+ * One run, in a {@link RunMessage}. The worker answers it exactly once (in a {@link RunAnswers}),
+ * unless its claim slot was revoked before it began, or the thread dies ({@link WorkerCrash}).
+ * `payload` is the payload itself, or the number under which an earlier run defined it for this
+ * thread; `define` asks the thread to keep this run's payload under that number.
  *
  * @example
- * worker.postMessage({ tag, type: 'run', id: 1, payload: source, args: [1, 2] } satisfies RunRequest);
+ * const first: RunRequest = { id: 1, payload: source, define: 1, args: [1, 2] };
+ * const second: RunRequest = { id: 2, payload: 1, args: [3, 4] };
  */
-export interface RunRequest extends Tagged {
-  readonly type: 'run';
+export interface RunRequest {
   /** Unique per worker, increasing; the answer carries it back. */
   readonly id: number;
-  readonly payload: PayloadSource;
+  readonly payload: PayloadSource | number;
+  readonly define?: number;
   readonly args: readonly unknown[];
 }
 
 /**
- * Main → worker: run these payloads one after another, in order, each answered by its own
- * {@link RunDone}. The worker stops at a run that leaves it unclean (or crashes it) and begins
- * none after it.
+ * Main → worker: run these payloads one after another, in order, after any sent before. The
+ * worker stops at a run that leaves it unclean (or crashes it) and begins none after it.
  *
  * @example
- * worker.postMessage({ tag, type: 'batch', runs: [first, second] } satisfies RunBatch);
+ * worker.postMessage({ tag, type: 'runs', runs: [first, second] } satisfies RunMessage);
  */
-export interface RunBatch extends Tagged {
-  readonly type: 'batch';
+export interface RunMessage extends Tagged {
+  readonly type: 'runs';
   readonly runs: readonly RunRequest[];
 }
 
@@ -86,21 +92,38 @@ export interface CancelRun extends Tagged {
  * @example
  * const message: ToWorker = { tag, type: 'cancel', id: 7 };
  */
-export type ToWorker = RunRequest | RunBatch | CancelRun;
+export type ToWorker = RunMessage | CancelRun;
 
 /**
- * Worker → main: a run has ended. `clean` says whether the worker is as good as new, that is
- * the payload left no timer (also an unreferenced one), socket or other active resource behind;
- * only then is it reused. `cancelled` says whether the run's scope had been cancelled.
+ * A run has ended. `clean` says whether the worker is as good as new, that is the payload left
+ * no timer (also an unreferenced one), socket or other active resource behind; only then is it
+ * reused. `cancelled` says whether the run's scope had been cancelled.
  *
  * @example
- * parentPort.postMessage({ tag, type: 'done', id: 1, ok: true, value: 3, clean: true, cancelled: false } satisfies RunDone);
+ * const done: RunDone = { id: 1, ok: true, value: 3, clean: true, cancelled: false };
  */
-export type RunDone = Tagged &
-  { readonly type: 'done'; readonly id: number; readonly clean: boolean; readonly cancelled: boolean } & (
-    | { readonly ok: true; readonly value: unknown }
-    | { readonly ok: false; readonly error: Thrown }
-  );
+export type RunDone = { readonly id: number; readonly clean: boolean; readonly cancelled: boolean } & (
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: Thrown }
+);
+
+/**
+ * Worker → main: runs that have ended, in the order they ended. A thread sends an answer as
+ * soon as it has nothing more to run, and otherwise gathers those of quick runs, for at most
+ * {@link maxAnswerDelay} ms or {@link maxAnswers} answers.
+ *
+ * @example
+ * parentPort.postMessage({ tag, type: 'answers', answers: [done] } satisfies RunAnswers);
+ */
+export interface RunAnswers extends Tagged {
+  readonly type: 'answers';
+  readonly answers: readonly RunDone[];
+}
+
+/** The most answers a thread gathers in one {@link RunAnswers}. */
+export const maxAnswers = 64;
+/** The longest, in milliseconds, that a thread keeps an answer to send it with others. */
+export const maxAnswerDelay = 1;
 
 /**
  * Worker → main: an uncaught error is ending this thread, and it came from run `id` (the run
@@ -146,7 +169,7 @@ export interface WorkerDiagnostic extends Tagged {
  * @example
  * worker.on('message', (message: FromWorker) => (message.type === 'ready' ? onReady() : onOther(message)));
  */
-export type FromWorker = RunDone | WorkerCrash | WorkerReady | WorkerDiagnostic;
+export type FromWorker = RunAnswers | WorkerCrash | WorkerReady | WorkerDiagnostic;
 
 /**
  * What a worker thread is started with (its `workerData`).
@@ -164,8 +187,9 @@ export interface WorkerStartData {
 }
 
 /**
- * Claim slots: one per run id modulo their number. A thread has at most one batch of runs not
- * begun at a time (at most half the slots), so the ids of runs in flight never share a slot.
+ * Claim slots: one per run id modulo their number. The pool keeps the runs a thread has been
+ * sent and not answered to fewer than {@link maxUnanswered}, so the ids of runs in flight never
+ * share a slot.
  */
 const slotCount = 256;
 const open = 0;
@@ -182,8 +206,8 @@ export function newClaims(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(slotCount * Int32Array.BYTES_PER_ELEMENT));
 }
 
-/** The most runs a thread may be sent that it has not begun. */
-export const maxUnbegun = slotCount / 2 - 1;
+/** The most runs a thread may have been sent and not answered (the one it runs included). */
+export const maxUnanswered = slotCount - 1;
 
 /**
  * Main thread: open run `id`'s slot before sending the run.

@@ -9,6 +9,8 @@ import { readOptions } from './options.js';
 import { explainUnsendable, toPayloadSource } from './payload-source.js';
 import { WorkerPool } from './pool.js';
 import { fromThrown } from './thrown.js';
+import type { Job } from './pool.js';
+import type { PayloadSource, RunDone } from './protocol.js';
 import type { PoolStats, ThreadingTypes } from './types.js';
 
 /**
@@ -55,31 +57,7 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
 
   run(payload: ThreadingTypes['payload'], args: readonly unknown[], context: RunContext): Promise<unknown> {
     if (this.#closing) return Promise.reject(cancelled(context));
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const settle = (outcome: () => void): void => {
-        if (settled) return;
-        settled = true;
-        outcome();
-      };
-      this.#pool.submit({
-        id: context.id,
-        kind: context.kind,
-        name: context.name,
-        grace: context.shutdownTimeout ?? this.#gracePeriod,
-        message: () => ({ payload: toPayloadSource(payload, context.name), args }),
-        unsendable: (message, error) => explainUnsendable(message.payload, message.args, error),
-        done: (answer) =>
-          settle(() => {
-            if (answer.ok) resolve(answer.value);
-            // An AbortError once its signal aborted: the payload stopped as asked.
-            else if (answer.cancelled && answer.error.kind === 'error' && answer.error.name === 'AbortError') reject(cancelled(context));
-            else reject(fromThrown(answer.error));
-          }),
-        fail: (error) => settle(() => reject(error)),
-        cancel: () => settle(() => reject(cancelled(context))),
-      });
-    });
+    return new Promise((resolve, reject) => this.#pool.submit(new PayloadJob(payload, args, context, this.#gracePeriod, resolve, reject)));
   }
 
   /**
@@ -105,5 +83,57 @@ export class ThreadingRunner implements FlavourRunner<ThreadingTypes> {
   /** A snapshot of this runner's worker threads: how many started, run, wait. */
   stats(): PoolStats {
     return this.#pool.stats();
+  }
+}
+
+/** One payload run of a {@link ThreadingRunner}, as its pool takes it: settles its `run()` once. */
+class PayloadJob implements Job {
+  readonly id: number;
+  readonly kind: RunContext['kind'];
+  readonly name: string;
+  readonly grace: number;
+  #settled = false;
+
+  constructor(
+    readonly payload: ThreadingTypes['payload'],
+    readonly args: readonly unknown[],
+    readonly context: RunContext,
+    gracePeriod: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+  ) {
+    this.id = context.id;
+    this.kind = context.kind;
+    this.name = context.name;
+    this.grace = context.shutdownTimeout ?? gracePeriod;
+  }
+
+  source(): PayloadSource {
+    return toPayloadSource(this.payload, this.name);
+  }
+
+  unsendable(source: PayloadSource, error: unknown): unknown {
+    return explainUnsendable(source, this.args, error);
+  }
+
+  done(answer: RunDone): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (answer.ok) this.resolve(answer.value);
+    // An AbortError once its signal aborted: the payload stopped as asked.
+    else if (answer.cancelled && answer.error.kind === 'error' && answer.error.name === 'AbortError') this.reject(cancelled(this.context));
+    else this.reject(fromThrown(answer.error));
+  }
+
+  fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.reject(error);
+  }
+
+  cancel(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.reject(cancelled(this.context));
   }
 }

@@ -19,7 +19,7 @@ import { CancelScope } from '@cobald/kernel';
 import { acceptRefusal, acceptRefusalKey } from './accept-refusal.js';
 import { compileFunction, explainMissingVariable, sourceUrlOf } from './function-compiler.js';
 import { explainModuleLoadError } from './module-load-error.js';
-import { claimSlot, type CancelRun, type FromWorker, type PayloadSource, type RunRequest, type WorkerStartData } from './protocol.js';
+import { claimSlot, maxAnswerDelay, maxAnswers, type CancelRun, type FromWorker, type PayloadSource, type RunDone, type RunMessage, type RunRequest, type WorkerStartData } from './protocol.js';
 import { toThrown } from './thrown.js';
 
 if (!parentPort) {
@@ -58,6 +58,8 @@ process.on('uncaughtExceptionMonitor', (error) => {
   // A payload that handles uncaught errors itself keeps the thread alive.
   if (process.listenerCount('uncaughtException') > 0 || dying) return;
   dying = true;
+  // The answers of the runs before it first: they ended.
+  flush();
   post({ tag, type: 'crash', id: owner.getStore() ?? lastRun, error: toThrown(error) });
 });
 
@@ -94,13 +96,30 @@ for (const name of forwardChannels) {
 /** Runs the main thread asked to cancel before they began (a batch's run, claimed meanwhile). */
 const cancelledEarly = new Set<number>();
 
+/** A payload as this thread keeps it: what the main thread sent, and its function once compiled. */
+interface PayloadEntry {
+  readonly payload: PayloadSource;
+  fn: Callable | undefined;
+}
+/** The payloads the main thread defined for this thread, by number. */
+const defined = new Map<number, PayloadEntry>();
+
+/** Runs sent and not begun, in order, from `next` on. They are begun one at a time, by {@link drain}. */
+let queue: (RunRequest | undefined)[] = [];
+let next = 0;
+let draining = false;
+/** Set once a run left the thread unclean: it begins nothing more, and is about to be terminated. */
+let stopped = false;
+
 port.on('message', (message: unknown) => {
   // Payloads may use the port as well; only the pool's messages carry its tag.
   const { tag: from, type } = (message ?? {}) as { tag?: unknown; type?: unknown };
   if (from !== tag) return;
-  if (type === 'run') void run(message as RunRequest);
-  else if (type === 'batch') void runAll((message as { runs: RunRequest[] }).runs);
-  else if (type === 'cancel') cancel((message as CancelRun).id);
+  if (type === 'runs') {
+    if (stopped || dying) return;
+    for (const request of (message as RunMessage).runs) queue.push(request);
+    if (!draining) void drain();
+  } else if (type === 'cancel') cancel((message as CancelRun).id);
 });
 
 function cancel(id: number): void {
@@ -109,9 +128,69 @@ function cancel(id: number): void {
   else cancelledEarly.add(id);
 }
 
-/** A batch: one run after another; none after one that left the thread unclean or is killing it. */
-async function runAll(runs: readonly RunRequest[]): Promise<void> {
-  for (const request of runs) if (!(await run(request))) return;
+/** Run what is queued, one after another; none after one that left the thread unclean or is killing it. */
+async function drain(): Promise<void> {
+  draining = true;
+  while (next < queue.length) {
+    const request = queue[next]!;
+    queue[next++] = undefined;
+    // Answers wait for the next run only when it is one of the payload that ran last and was
+    // quick; before any other run they go, since it may hold the thread for long.
+    if (outbox.length > 0 && !(request.payload === quickPayload && performance.now() - outboxSince < maxAnswerDelay)) flush();
+    if (!(await run(request))) {
+      stopped = true;
+      break;
+    }
+  }
+  queue = [];
+  next = 0;
+  draining = false;
+  flush();
+}
+
+/**
+ * Answers not sent yet, with the names of their payloads (to explain one that cannot be sent),
+ * and since when the oldest waits. A timer sends them should a run take long without blocking.
+ */
+let outbox: { readonly answer: RunDone; readonly name: string }[] = [];
+/** The number of the payload that ran last, if it took less than {@link quickRun} ms. */
+let quickPayload: number | undefined;
+const quickRun = 0.2;
+let outboxSince = 0;
+const flushTimer = setTimeout(() => flush(), maxAnswerDelay).unref();
+
+function answer(done: RunDone, name: string): void {
+  if (outbox.length === 0) {
+    outboxSince = performance.now();
+    flushTimer.refresh();
+  }
+  outbox.push({ answer: done, name });
+  // Nothing more to run right now, or enough gathered: send.
+  if (next >= queue.length || outbox.length >= maxAnswers) flush();
+}
+
+function flush(): void {
+  if (outbox.length === 0) return;
+  const sending = outbox;
+  outbox = [];
+  try {
+    post({ tag, type: 'answers', answers: sending.map(({ answer }) => answer) });
+  } catch {
+    // One of them cannot be cloned: send them one by one, and that one as its error.
+    for (const { answer, name } of sending) {
+      try {
+        post({ tag, type: 'answers', answers: [answer] });
+      } catch (error) {
+        const unsendable = new TypeError(
+          `the result of threading payload '${name}' cannot be sent back to the main thread ` +
+            `(${error instanceof Error ? error.message : String(error)}): results travel by structured clone, ` +
+            `so return plain data, not functions or objects bound to the worker`,
+        );
+        const { id, clean, cancelled } = answer;
+        post({ tag, type: 'answers', answers: [{ id, ok: false, error: toThrown(unsendable), clean, cancelled }] });
+      }
+    }
+  }
 }
 
 /** What is active in this thread when it runs nothing; more after a run means it left something behind. */
@@ -124,19 +203,23 @@ post({ tag, type: 'ready' });
  */
 async function run(request: RunRequest): Promise<boolean> {
   if (dying) return false;
+  // Kept even for a run taken back: later runs may name its payload.
+  const entry = entryOf(request);
   if (!claimSlot(claims, request.id)) return true;
+  const began = performance.now();
   running++;
   lastRun = request.id;
   const scope = new CancelScope();
   scopes.set(request.id, scope);
-  if (cancelledEarly.delete(request.id)) cancel(request.id);
+  if (cancelledEarly.size > 0 && cancelledEarly.delete(request.id)) cancel(request.id);
   let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
   try {
-    outcome = { ok: true, value: await owner.run(request.id, () => scope.run(invoke, [request.payload, request.args])) };
+    outcome = { ok: true, value: await owner.run(request.id, runInScope, scope, entry, request.args) };
   } catch (error) {
-    outcome = { ok: false, error: explain(error, request.payload) };
+    outcome = { ok: false, error: explain(error, entry.payload) };
   }
   scopes.delete(request.id);
+  quickPayload = typeof request.payload === 'number' && performance.now() - began < quickRun ? request.payload : undefined;
   // A promise the payload left rejected without a handler is reported once this turn of the
   // event loop is over: wait for that, so that it counts as this run's failure.
   await new Promise(setImmediate);
@@ -144,21 +227,26 @@ async function run(request: RunRequest): Promise<boolean> {
   if (dying) return false;
   const clean = running === 0 && isClean();
   const cancelled = scope.cancelled;
-  try {
-    post(
-      outcome.ok
-        ? { tag, type: 'done', id: request.id, ok: true, value: outcome.value, clean, cancelled }
-        : { tag, type: 'done', id: request.id, ok: false, error: toThrown(outcome.error), clean, cancelled },
-    );
-  } catch (error) {
-    const unsendable = new TypeError(
-      `the result of threading payload '${request.payload.name}' cannot be sent back to the main thread ` +
-        `(${error instanceof Error ? error.message : String(error)}): results travel by structured clone, ` +
-        `so return plain data, not functions or objects bound to the worker`,
-    );
-    post({ tag, type: 'done', id: request.id, ok: false, error: toThrown(unsendable), clean, cancelled });
-  }
+  answer(
+    outcome.ok
+      ? { id: request.id, ok: true, value: outcome.value, clean, cancelled }
+      : { id: request.id, ok: false, error: toThrown(outcome.error), clean, cancelled },
+    entry.payload.name,
+  );
   return clean;
+}
+
+/** The payload of `request`: sent with it (and kept, if it is to be), or defined by an earlier run. */
+function entryOf(request: RunRequest): PayloadEntry {
+  const { payload } = request;
+  if (typeof payload === 'number') return defined.get(payload)!;
+  const entry: PayloadEntry = { payload, fn: undefined };
+  if (request.define !== undefined) defined.set(request.define, entry);
+  return entry;
+}
+
+function runInScope(scope: CancelScope, entry: PayloadEntry, args: readonly unknown[]): Promise<unknown> {
+  return scope.run(invoke, [entry, args]);
 }
 
 function explain(error: unknown, payload: PayloadSource): unknown {
@@ -166,10 +254,14 @@ function explain(error: unknown, payload: PayloadSource): unknown {
   return explainModuleLoadError(error, payload.url);
 }
 
-async function invoke(payload: PayloadSource, args: readonly unknown[]): Promise<unknown> {
+async function invoke(entry: PayloadEntry, args: readonly unknown[]): Promise<unknown> {
+  const { payload } = entry;
   switch (payload.kind) {
-    case 'function':
-      return compile(payload.source, payload.name)(...args);
+    case 'function': {
+      // Called as a plain function: stack traces show 'at name', not 'at Object.name [as fn]'.
+      const fn = (entry.fn ??= compile(payload.source, payload.name));
+      return fn(...args);
+    }
     case 'module': {
       const fn = exportOf(await import(payload.url), payload.url, payload.export);
       if (typeof fn !== 'function') {
