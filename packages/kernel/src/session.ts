@@ -156,7 +156,7 @@ export class Session {
   runPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
     // Checked first: the trace and the closure cost more than a no-op payload.
     if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
-    return tracePayload(node, this.#run, this, flavour, payload, args, node);
+    return tracePayload(node, this.#run, this, flavour, payload, args);
   }
 
   /**
@@ -166,7 +166,7 @@ export class Session {
    */
   startPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
     if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
-    return beginTrace(node, this.#run, this, flavour, payload, args, node);
+    return beginTrace(node, this.#run, this, flavour, payload, args);
   }
 
   #run(flavour: Flavour, payload: unknown, args: readonly unknown[], context: RunContext): Promise<unknown> {

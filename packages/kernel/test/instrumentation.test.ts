@@ -90,7 +90,7 @@ describe('diagnostics channels', () => {
     const span = new AsyncLocalStorage<string>();
     const channel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
     const transform = (ctx: PayloadTrace) => `span of ${ctx.name}`;
-    channel.start.bindStore(span, transform);
+    channel.start.bindStore(span as never, transform as never);
     try {
       const { runner } = testRunner();
       const accepting = runner.accept();
@@ -102,7 +102,7 @@ describe('diagnostics channels', () => {
       await runner.shutdown();
       await accepting;
     } finally {
-      channel.start.unbindStore(span);
+      channel.start.unbindStore(span as never);
     }
   });
 
