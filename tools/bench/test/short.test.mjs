@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 const run = fileURLToPath(new URL('../run.mjs', import.meta.url));
 const rows = [
   'asyncio-adopt',
+  'asyncio-adopt-reference',
   'asyncio-execute',
   'asyncio-execute-reference',
   'asyncio-latency',
