@@ -150,6 +150,27 @@ describe('found by trying to break the packed packages', () => {
     await accepting;
   });
 
+  it('executes started at once beyond one turn\'s limit all run, in the order they were made, each with its own result', async () => {
+    const { runner } = testRunner();
+    const accepting = runner.accept();
+    await runner.whenRunning();
+    const count = 3_500;
+    const order: number[] = [];
+    const results = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        runner.execute(() => {
+          order.push(i);
+          return i;
+        }, { flavour: inline }),
+      ),
+    );
+    const expected = Array.from({ length: count }, (_, i) => i);
+    expect(results).toEqual(expected);
+    expect(order).toEqual(expected);
+    await runner.shutdown();
+    await accepting;
+  });
+
   it("a supervisor's child that fails while the runtime stops it fails the runtime, as the same payload adopted alone does", async () => {
     for (const underSupervisor of [false, true]) {
       const { runner } = testRunner();
