@@ -23,7 +23,7 @@ import { channel } from 'node:diagnostics_channel';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger, RunKind } from '@cobald/kernel';
 import { WorkerCrashed } from './errors.js';
-import { maxUnanswered, newClaims, openSlot, revokeSlot, type FromWorker, type PayloadSource, type RunDone, type RunRequest, type ToWorker, type WorkerStartData } from './protocol.js';
+import { decodeAnswer, encodeRun, maxUnanswered, newClaims, openSlot, revokeSlot, type FromWorker, type PayloadSource, type RunDone, type ToWorker, type WorkerStartData } from './protocol.js';
 import { Queue } from './queue.js';
 import { guardExit, releaseExitGuard } from './stuck-threads.js';
 import { fromThrown, type Thrown } from './thrown.js';
@@ -408,7 +408,7 @@ export class WorkerPool {
         this.#pump();
         return;
       case 'answers':
-        for (const answer of message.answers) this.#onDone(thread, answer);
+        for (let i = 0; i < message.answers.length; i += 3) this.#onDone(thread, decodeAnswer(message.answers, i));
     }
   }
 
@@ -554,7 +554,7 @@ export class WorkerPool {
    */
   #send(thread: Thread, jobs: Job[]): void {
     const runs: Run[] = [];
-    const requests: RunRequest[] = [];
+    const requests: unknown[] = [];
     const sent: PayloadSource[] = [];
     const defined: PayloadSource[] = [];
     for (const job of jobs) {
@@ -571,13 +571,13 @@ export class WorkerPool {
       sent.push(payload);
       const { args } = job;
       const known = thread.sources.get(payload);
-      if (known !== undefined) requests.push({ id, payload: known, args });
-      else if (payload.kind === 'service' || thread.sources.size >= maxSources) requests.push({ id, payload, args });
+      if (known !== undefined) encodeRun(requests, { id, payload: known, args });
+      else if (payload.kind === 'service' || thread.sources.size >= maxSources) encodeRun(requests, { id, payload, args });
       else {
         const define = ++thread.lastSource;
         thread.sources.set(payload, define);
         defined.push(payload);
-        requests.push({ id, payload, define, args });
+        encodeRun(requests, { id, payload, define, args });
       }
     }
     if (runs.length === 0) return;

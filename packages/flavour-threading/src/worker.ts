@@ -19,7 +19,7 @@ import { CancelScope } from '@cobald/kernel';
 import { acceptRefusal, acceptRefusalKey } from './accept-refusal.js';
 import { compileFunction, explainMissingVariable, sourceUrlOf } from './function-compiler.js';
 import { explainModuleLoadError } from './module-load-error.js';
-import { claimSlot, maxAnswerDelay, maxAnswers, type CancelRun, type FromWorker, type PayloadSource, type RunDone, type RunMessage, type RunRequest, type WorkerStartData } from './protocol.js';
+import { claimSlot, decodeRuns, encodeAnswer, maxAnswerDelay, maxAnswers, type CancelRun, type FromWorker, type PayloadSource, type RunDone, type RunMessage, type RunRequest, type WorkerStartData } from './protocol.js';
 import { toThrown } from './thrown.js';
 
 if (!parentPort) {
@@ -117,7 +117,7 @@ port.on('message', (message: unknown) => {
   if (from !== tag) return;
   if (type === 'runs') {
     if (stopped || dying) return;
-    for (const request of (message as RunMessage).runs) queue.push(request);
+    for (const request of decodeRuns((message as RunMessage).runs)) queue.push(request);
     if (!draining) void drain();
   } else if (type === 'cancel') cancel((message as CancelRun).id);
 });
@@ -174,12 +174,16 @@ function flush(): void {
   const sending = outbox;
   outbox = [];
   try {
-    post({ tag, type: 'answers', answers: sending.map(({ answer }) => answer) });
+    const answers: unknown[] = [];
+    for (const { answer } of sending) encodeAnswer(answers, answer);
+    post({ tag, type: 'answers', answers });
   } catch {
     // One of them cannot be cloned: send them one by one, and that one as its error.
     for (const { answer, name } of sending) {
       try {
-        post({ tag, type: 'answers', answers: [answer] });
+        const one: unknown[] = [];
+        encodeAnswer(one, answer);
+        post({ tag, type: 'answers', answers: one });
       } catch (error) {
         const unsendable = new TypeError(
           `the result of threading payload '${name}' cannot be sent back to the main thread ` +
@@ -187,7 +191,9 @@ function flush(): void {
             `so return plain data, not functions or objects bound to the worker`,
         );
         const { id, clean, cancelled } = answer;
-        post({ tag, type: 'answers', answers: [{ id, ok: false, error: toThrown(unsendable), clean, cancelled }] });
+        const one: unknown[] = [];
+        encodeAnswer(one, { id, ok: false, error: toThrown(unsendable), clean, cancelled });
+        post({ tag, type: 'answers', answers: one });
       }
     }
   }
