@@ -148,15 +148,8 @@ export function endTrace(trace: PayloadTrace | undefined, failed: boolean, outco
 }
 
 /** Run `node`'s payload with `run`, traced from start to end: for a run whose outcome is not watched at once. */
-export function tracePayload<T, A, B, C, This>(
-  node: PayloadNode,
-  run: (this: This, a: A, b: B, c: C, node: PayloadNode) => Promise<T>,
-  thisArg: This,
-  a: A,
-  b: B,
-  c: C,
-): Promise<T> {
-  const promise = beginTrace(node, run, thisArg, a, b, c);
+export function tracePayload<T>(node: PayloadNode, run: () => Promise<T>): Promise<T> {
+  const promise = beginTrace(node, run, undefined, undefined, undefined, undefined);
   const trace = takeTrace(node);
   return promise.then(
     (result) => {

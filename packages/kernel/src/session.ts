@@ -156,7 +156,7 @@ export class Session {
   runPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
     // Checked first: the trace and the closure cost more than a no-op payload.
     if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
-    return tracePayload(node, this.#run, this, flavour, payload, args);
+    return tracePayload(node, () => this.#run(flavour, payload, args, node));
   }
 
   /**

@@ -88,7 +88,7 @@ function startSupervisor(session: Session, spec: SupervisorSpec, node: PayloadNo
     supervisorNodes.set(node, tree);
     return tree.done;
   };
-  const done = payloadChannel.hasSubscribers ? tracePayload(node, run, undefined, undefined, undefined, undefined) : run();
+  const done = payloadChannel.hasSubscribers ? tracePayload(node, run) : run();
   return { done, started: tree.started };
 }
 
