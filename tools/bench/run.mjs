@@ -120,7 +120,8 @@ async function measureAll() {
       // for "lower is better" figures it is ours / baseline, compared with a ceiling.
       const ratio = baseline === undefined || baseline === 0 ? undefined : ours / baseline;
       const target = row.target;
-      const met = target === undefined || ratio === undefined ? undefined : target.op === '>=' ? ratio >= target.ratio : ratio <= target.ratio;
+      const met =
+        target === undefined || ratio === undefined ? undefined : target.op === '>=' ? ratio >= target.ratio : ratio <= target.ratio;
       rows.push({ id: row.id ?? figure.id, title: row.title, unit: row.unit, ours, baseline, ratio, target, met, note: row.note });
     }
     await sleep(50);
@@ -145,7 +146,9 @@ async function measureAll() {
 
 function cpuModel() {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     if (line) return line.split(':')[1].trim();
   } catch {}
   return cpus()[0]?.model ?? 'unknown';
@@ -165,7 +168,8 @@ function fmt(value, unit) {
   if (unit === 'ms') return `${value < 10 ? value.toFixed(2) : value.toFixed(0)} ms`;
   if (unit === 'µs') return `${value.toFixed(1)} µs`;
   if (unit === 'B') return `${value.toFixed(0)} B`;
-  if (unit === '/s') return value >= 1e6 ? `${(value / 1e6).toFixed(2)}M/s` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k/s` : `${value.toFixed(0)}/s`;
+  if (unit === '/s')
+    return value >= 1e6 ? `${(value / 1e6).toFixed(2)}M/s` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k/s` : `${value.toFixed(0)}/s`;
   return String(value);
 }
 

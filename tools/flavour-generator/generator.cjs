@@ -36,8 +36,7 @@ async function flavourGenerator(tree, options) {
     kernelRange: `^${kernel}`,
     kernelVersion: kernel,
     testkitVersion: testkit,
-    description:
-      options.description ?? `${base} flavour for @cobald/kernel: payloads are functions given an AbortSignal`,
+    description: options.description ?? `${base} flavour for @cobald/kernel: payloads are functions given an AbortSignal`,
     quotedName: JSON.stringify(flavourName).slice(1, -1),
     tmpl: '',
   });

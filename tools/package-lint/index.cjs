@@ -13,8 +13,7 @@ const { existsSync, readFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 const { createNodesFromFiles } = require('@nx/devkit');
 
-const command =
-  'publint --strict . && attw --pack . --profile node16 --ignore-rules cjs-resolves-to-esm --format ascii';
+const command = 'publint --strict . && attw --pack . --profile node16 --ignore-rules cjs-resolves-to-esm --format ascii';
 
 /** @type {import('@nx/devkit').CreateNodesV2} */
 const createNodesV2 = [

@@ -29,37 +29,64 @@ const started = Date.now();
 const accepting = runner.accept();
 await runner.whenRunning();
 for (let i = 0; i < idle / 2; i++) {
-  runner.adopt(async function idleAsyncio() {
-    const signal = currentSignal();
-    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-    stopped++;
-  }, { flavour: asyncio });
-  runner.adopt(function* idleTrio() {
-    try {
-      yield* suspend();
-    } finally {
+  runner.adopt(
+    async function idleAsyncio() {
+      const signal = currentSignal();
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       stopped++;
-    }
-  }, { flavour: trio });
+    },
+    { flavour: asyncio },
+  );
+  runner.adopt(
+    function* idleTrio() {
+      try {
+        yield* suspend();
+      } finally {
+        stopped++;
+      }
+    },
+    { flavour: trio },
+  );
 }
 const sab = new Int32Array(new SharedArrayBuffer(4));
 for (let i = 0; i < threads; i++) {
-  runner.adopt((ready) => {
-    Atomics.add(ready, 0, 1);
-    return new Promise(() => {});
-  }, { flavour: threading, args: [sab], name: 'idleThread' });
+  runner.adopt(
+    (ready) => {
+      Atomics.add(ready, 0, 1);
+      return new Promise(() => {});
+    },
+    { flavour: threading, args: [sab], name: 'idleThread' },
+  );
 }
 while (Atomics.load(sab, 0) < threads && Date.now() - started < 600_000) await new Promise((r) => setTimeout(r, 50));
 const running = Date.now() - started;
 const loaded = memory();
-const live = runner.tree().flavours.map((f) => `${f.flavour} ${f.payloads.length}`).join(', ');
+const live = runner
+  .tree()
+  .flavours.map((f) => `${f.flavour} ${f.payloads.length}`)
+  .join(', ');
 const stopAt = Date.now();
 await runner.shutdown();
 await accepting;
 const stopping = Date.now() - stopAt;
 const after = memory();
-console.log(JSON.stringify({ idle, threads, live, threadsRunning: Atomics.load(sab, 0), startMs: running, shutdownMs: stopping, stoppedGracefully: stopped, warnings: warnings.length }));
-console.log(`running: ${live}; started in ${running} ms; rss ${mb(base.rss)} -> ${mb(loaded.rss)} (heap ${mb(base.heapUsed)} -> ${mb(loaded.heapUsed)})`);
-console.log(`graceful shutdown: ${stopping} ms, ${stopped} of ${idle} asyncio/trio payloads ran their stop code, threads terminated; after: rss ${mb(after.rss)}, heap ${mb(after.heapUsed)}`);
+console.log(
+  JSON.stringify({
+    idle,
+    threads,
+    live,
+    threadsRunning: Atomics.load(sab, 0),
+    startMs: running,
+    shutdownMs: stopping,
+    stoppedGracefully: stopped,
+    warnings: warnings.length,
+  }),
+);
+console.log(
+  `running: ${live}; started in ${running} ms; rss ${mb(base.rss)} -> ${mb(loaded.rss)} (heap ${mb(base.heapUsed)} -> ${mb(loaded.heapUsed)})`,
+);
+console.log(
+  `graceful shutdown: ${stopping} ms, ${stopped} of ${idle} asyncio/trio payloads ran their stop code, threads terminated; after: rss ${mb(after.rss)}, heap ${mb(after.heapUsed)}`,
+);
 console.log(`left active: ${JSON.stringify(process.getActiveResourcesInfo().filter((t) => /Worker|MessagePort|Timeout/.test(t)))}`);
 if (stopped !== idle || warnings.length) process.exitCode = 1;

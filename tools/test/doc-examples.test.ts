@@ -91,7 +91,7 @@ for (const document of documents) {
 }
 
 describe('README.md', () => {
-  it("the tour, compiled from TypeScript as it stands, runs its three flavours and exits with 0", async () => {
+  it('the tour, compiled from TypeScript as it stands, runs its three flavours and exits with 0', async () => {
     const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
     const tour = /## A short tour\n+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     if (!tour) throw new Error("README.md has no '## A short tour' with a ```ts block");

@@ -14,7 +14,15 @@ let workspace: string;
 
 beforeAll(() => {
   workspace = mkdtempSync(path.join(tmpdir(), 'cobald-generator-'));
-  for (const file of ['package.json', 'package-lock.json', 'nx.json', 'lerna.json', 'tsconfig.base.json', 'tsconfig.json', 'jest.config.mjs']) {
+  for (const file of [
+    'package.json',
+    'package-lock.json',
+    'nx.json',
+    'lerna.json',
+    'tsconfig.base.json',
+    'tsconfig.json',
+    'jest.config.mjs',
+  ]) {
     cpSync(path.join(repo, file), path.join(workspace, file));
   }
   cpSync(path.join(repo, 'tools', 'flavour-generator'), path.join(workspace, 'tools', 'flavour-generator'), { recursive: true });
@@ -66,9 +74,13 @@ describe('nx g ./tools/flavour-generator:flavour', () => {
       }),
     ).toThrow(/should match the pattern/);
     expect(() =>
-      run(process.execPath, [nx, 'g', './tools/flavour-generator:flavour', '--name=x', '--directory=packages/kernel', '--no-interactive', '--dry-run'], {
-        cwd: workspace,
-      }),
+      run(
+        process.execPath,
+        [nx, 'g', './tools/flavour-generator:flavour', '--name=x', '--directory=packages/kernel', '--no-interactive', '--dry-run'],
+        {
+          cwd: workspace,
+        },
+      ),
     ).toThrow(/packages\/kernel exists already/);
   }, 60_000);
 });

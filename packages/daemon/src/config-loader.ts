@@ -88,11 +88,7 @@ export async function loadConfig(file: string, cwd = process.cwd()): Promise<Loa
  *
  * @throws ConfigError wrapping whatever it throws or rejects with.
  */
-export async function runSetup(
-  config: LoadedConfig,
-  runtime: Kernel.ServiceRunner,
-  context: ConfigContext,
-): Promise<void> {
+export async function runSetup(config: LoadedConfig, runtime: Kernel.ServiceRunner, context: ConfigContext): Promise<void> {
   if (!config.setup) return;
   try {
     await config.setup(runtime, context);
@@ -117,9 +113,7 @@ export async function loadKernel(path: string): Promise<KernelModule> {
     }
     return (await import(pathToFileURL(entry).href)) as KernelModule;
   }
-  throw new ConfigError(
-    `@cobald/kernel is not installed beside the configuration ${path} (npm install @cobald/kernel)`,
-  );
+  throw new ConfigError(`@cobald/kernel is not installed beside the configuration ${path} (npm install @cobald/kernel)`);
 }
 
 /** The default export when it is a function, also through CommonJS's `exports.default`. */
@@ -152,9 +146,7 @@ async function enableTypeScript(path: string, cwd: string): Promise<void> {
   }
   // Node.js 22.18 and later strip types themselves.
   if ((process.features as { typescript?: unknown }).typescript) return;
-  throw new ConfigError(
-    `cannot load ${basename(path)}: install tsx (npm install -D tsx) or compile it to JavaScript`,
-  );
+  throw new ConfigError(`cannot load ${basename(path)}: install tsx (npm install -D tsx) or compile it to JavaScript`);
 }
 
 /**

@@ -102,7 +102,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   }
 }
 
-async function run(command: RunCommandOptions & { readonly command: 'run' }, logging: Logging, options: MainOptions & { cwd: string }): Promise<number> {
+async function run(
+  command: RunCommandOptions & { readonly command: 'run' },
+  logging: Logging,
+  options: MainOptions & { cwd: string },
+): Promise<number> {
   const { logger } = logging;
   const { command: _run, config: configFile, ...settings } = command;
   // Before the first record: once a supervisor has seen one, its signals are handled.

@@ -186,7 +186,12 @@ export const systemdNotify: NotifySend = (assignments) =>
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`systemd-notify ${assignments.join(' ')} ${signal ? `was killed by ${signal}` : `exited with ${code}`}: ${stderr.trim()}`));
+      else
+        reject(
+          new Error(
+            `systemd-notify ${assignments.join(' ')} ${signal ? `was killed by ${signal}` : `exited with ${code}`}: ${stderr.trim()}`,
+          ),
+        );
     });
   });
 

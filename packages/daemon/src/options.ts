@@ -38,10 +38,7 @@ export const defaultStartTimeout = 60_000;
 const maxDelay = 2 ** 31 - 1;
 
 /** What the command line asks for. */
-export type Command =
-  | { readonly command: 'help' }
-  | { readonly command: 'version' }
-  | ({ readonly command: 'run' } & RunCommandOptions);
+export type Command = { readonly command: 'help' } | { readonly command: 'version' } | ({ readonly command: 'run' } & RunCommandOptions);
 
 /** The command line is wrong; the message says how. */
 export class UsageError extends Error {

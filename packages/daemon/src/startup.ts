@@ -14,7 +14,6 @@ import type { Logger as PinoLogger } from 'pino';
 import { describe } from './describe.js';
 import { releaseStopSignals, type StopSignal } from './early-signals.js';
 
-
 /** How the start ended. */
 export type StartOutcome<T> =
   /** The configuration is loaded: accept. */

@@ -64,7 +64,12 @@ export function treeForLog(tree: RuntimeTree, limit = treeLogLimit): LoggedTree 
     .filter((branch) => branch.payloads.length > 0);
   const summary: SummarisedTree = { ...tree, flavours, total, shown: limit, counts };
   const perFlavour = Object.entries(counts)
-    .map(([flavour, states]) => `${flavour}: ${Object.entries(states).map(([state, n]) => `${n} ${state}`).join(', ')}`)
+    .map(
+      ([flavour, states]) =>
+        `${flavour}: ${Object.entries(states)
+          .map(([state, n]) => `${n} ${state}`)
+          .join(', ')}`,
+    )
     .join('; ');
   return { tree: summary, more: `… and ${total - limit} more payloads (of ${total}: ${perFlavour})` };
 }

@@ -52,7 +52,18 @@ describe('the command line', () => {
       startTimeout: 60_000,
     });
     expect(
-      parseCommand(['--log-level', 'debug', 'run', '--log-target=/var/log/c.log', 'c.mjs', '--log-journal', '--grace-period', '500', '--start-timeout', '1000']),
+      parseCommand([
+        '--log-level',
+        'debug',
+        'run',
+        '--log-target=/var/log/c.log',
+        'c.mjs',
+        '--log-journal',
+        '--grace-period',
+        '500',
+        '--start-timeout',
+        '1000',
+      ]),
     ).toEqual({
       command: 'run',
       config: 'c.mjs',

@@ -9,9 +9,7 @@ describe('the quick-start demo under the cobald command', () => {
     const daemon = new Daemon(['run', demo]);
     const ready = await daemon.record(accepting);
     expect(daemon.records()[1]?.flavours).toEqual({ asyncio: '0.1.0', trio: '0.1.0', threading: '0.1.0' });
-    expect(ready.tree.flavours.map((branch: { flavour: string }) => branch.flavour)).toEqual(
-      expect.arrayContaining(['asyncio', 'trio']),
-    );
+    expect(ready.tree.flavours.map((branch: { flavour: string }) => branch.flavour)).toEqual(expect.arrayContaining(['asyncio', 'trio']));
     const logged = (msg: string) => (record: LogRecord) => record.msg === msg;
     await daemon.record(logged('asyncio heartbeat'));
     await daemon.record(logged('trio tick'));

@@ -160,8 +160,6 @@ describe('running a configuration', () => {
     }
     const result = await runCobald(['run', 'config.ts'], { cwd: dir });
     expect(result.code).toBe(2);
-    expect(result.records.at(-1)?.msg).toBe(
-      'cannot load config.ts: install tsx (npm install -D tsx) or compile it to JavaScript',
-    );
+    expect(result.records.at(-1)?.msg).toBe('cannot load config.ts: install tsx (npm install -D tsx) or compile it to JavaScript');
   });
 });

@@ -55,7 +55,11 @@ describe('log targets', () => {
 
     // A second run appends to the file instead of replacing it.
     await runCobald(['run', fixture('throwing.mjs'), '--log-target', log]);
-    expect(fileRecords(log).slice(0, 3).map((record) => record.msg)).toEqual(current);
+    expect(
+      fileRecords(log)
+        .slice(0, 3)
+        .map((record) => record.msg),
+    ).toEqual(current);
   });
 
   it('keeps running on SIGHUP when logging to a stream', async () => {
@@ -101,7 +105,9 @@ describe('the supervision tree on SIGUSR1', () => {
     daemon.kill('SIGINT');
     expect((await daemon.exited).code).toBe(0);
     expect(dump.level).toBe(30);
-    expect(dump.msg).toMatch(/^SIGUSR1: supervision tree\nruntime \(running\)\n└─ asyncio\n {3}└─ #\d+ heartbeat \[adopt\] running for \d+\.\ds$/);
+    expect(dump.msg).toMatch(
+      /^SIGUSR1: supervision tree\nruntime \(running\)\n└─ asyncio\n {3}└─ #\d+ heartbeat \[adopt\] running for \d+\.\ds$/,
+    );
     expect(dump.tree).toMatchObject({ state: 'running', flavours: [{ flavour: 'asyncio', payloads: [{ name: 'heartbeat' }] }] });
     expect(daemon.stderr).not.toMatch(/Debugger listening/);
   });
@@ -118,7 +124,9 @@ describe('--log-journal', () => {
     expect(lines[0]).toMatch(/^<6>cobald 0\.1\.0 starting .* versions=\{"@cobald\/daemon":"0\.1\.0"/);
     expect(lines).toContainEqual(expect.stringMatching(/^<6>accepting tree=\{/));
     const failure = lines.at(-1)!;
-    expect(failure).toMatch(/^<2>payload 'crasher' \(asyncio, #\d+\) failed, so the runtime stopped: Error: boom in crasher payload=\{"id":\d+,"name":"crasher","flavour":"asyncio"\} err=\{/);
+    expect(failure).toMatch(
+      /^<2>payload 'crasher' \(asyncio, #\d+\) failed, so the runtime stopped: Error: boom in crasher payload=\{"id":\d+,"name":"crasher","flavour":"asyncio"\} err=\{/,
+    );
     expect(failure).toContain('"stack":"Error: boom in crasher\\n    at crasher');
   });
 
@@ -127,9 +135,21 @@ describe('--log-journal', () => {
   });
 
   it('formats values so that each record stays on one line', () => {
-    expect(formatJournal({ level: 40, time: 1, pid: 2, hostname: 'h', name: 'cobald', msg: 'two\nlines', n: 3, ok: true, word: 'plain', text: 'with space', nothing: null })).toBe(
-      '<4>two\\nlines n=3 ok=true word=plain text="with space" nothing=null',
-    );
+    expect(
+      formatJournal({
+        level: 40,
+        time: 1,
+        pid: 2,
+        hostname: 'h',
+        name: 'cobald',
+        msg: 'two\nlines',
+        n: 3,
+        ok: true,
+        word: 'plain',
+        text: 'with space',
+        nothing: null,
+      }),
+    ).toBe('<4>two\\nlines n=3 ok=true word=plain text="with space" nothing=null');
     expect(formatJournal({ level: 30, msg: 'x', err: { stack: 'E\n at f' } })).toBe('<6>x err={"stack":"E\\n at f"}');
   });
 });

@@ -60,7 +60,12 @@ describe('SystemdNotifier', () => {
   it('sends no WATCHDOG=1 while the daemon is unhealthy, so that systemd restarts it', async () => {
     const { sent, send, logger } = recorder();
     let healthy = true;
-    const notifier = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '40000' }, send, logger, healthy: () => healthy });
+    const notifier = new SystemdNotifier({
+      env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '40000' },
+      send,
+      logger,
+      healthy: () => healthy,
+    });
     notifier.ready();
     await sleep(80);
     healthy = false;
@@ -94,7 +99,13 @@ describe('SystemdNotifier', () => {
       treeStatus({
         state: 'running',
         flavours: [
-          { flavour: 'asyncio', payloads: [payload('asyncio', 'running', 2), { ...payload('asyncio', 'running'), children: [payload('threading', 'running', 0, 'execute')] }] },
+          {
+            flavour: 'asyncio',
+            payloads: [
+              payload('asyncio', 'running', 2),
+              { ...payload('asyncio', 'running'), children: [payload('threading', 'running', 0, 'execute')] },
+            ],
+          },
           { flavour: 'supervisor', payloads: [{ ...payload('supervisor', 'running', 1), children: [payload('trio', 'restarting', 3)] }] },
         ],
       }),
@@ -195,7 +206,12 @@ describe('systemd notifications from the cobald command', () => {
     // Each message is a systemd-notify of its own: READY=1 and its STATUS= may arrive in either order.
     expect(lines()).toHaveLength(4);
     expect(lines()).toEqual(
-      expect.arrayContaining(['READY=1', 'STATUS=running: 1 payload (1 asyncio), 0 restarting, 0 restarts', 'STOPPING=1', 'STATUS=stopping: 1 payload (1 asyncio), 0 restarting, 0 restarts']),
+      expect.arrayContaining([
+        'READY=1',
+        'STATUS=running: 1 payload (1 asyncio), 0 restarting, 0 restarts',
+        'STOPPING=1',
+        'STATUS=stopping: 1 payload (1 asyncio), 0 restarting, 0 restarts',
+      ]),
     );
   });
 

@@ -22,14 +22,21 @@ describe('restarts in the daemon', () => {
         delay: 10,
         err: { type: 'Error', message: `flaky run ${i + 1} failed` },
       });
-      expect(record.msg).toMatch(new RegExp(`^payload 'flaky' \\(asyncio, #\\d+\\) ended with Error: flaky run ${i + 1} failed; restart ${i + 1} in 10 ms$`));
+      expect(record.msg).toMatch(
+        new RegExp(`^payload 'flaky' \\(asyncio, #\\d+\\) ended with Error: flaky run ${i + 1} failed; restart ${i + 1} in 10 ms$`),
+      );
     });
     expect(second.err.stack).toMatch(/Error: flaky run 2 failed\n\s+at flaky .*flaky\.mjs/);
 
     expect(dump.msg).toMatch(/\n {3}└─ #\d+ flaky \[adopt\] running for \d+\.\ds, 2 restarts$/);
     expect(dump.tree.flavours[0].payloads[0]).toMatchObject({ name: 'flaky', state: 'running', restarts: 2 });
     expect(daemon.records().map((record) => record.msg)).not.toContainEqual(expect.stringMatching(/failed, so the runtime stopped/));
-    expect(daemon.records().filter((record) => record.run !== undefined).map((record) => record.run)).toEqual([1, 2, 3]);
+    expect(
+      daemon
+        .records()
+        .filter((record) => record.run !== undefined)
+        .map((record) => record.run),
+    ).toEqual([1, 2, 3]);
     expect(daemon.records().at(-1)!.msg).toBe('stopped gracefully');
   });
 });

@@ -25,7 +25,11 @@ describe('cobald run before it accepts', () => {
     expect(await daemon.exited).toEqual({ code: 2, signal: null });
     const logged = messages(daemon);
     expect(daemon.records()).toContainEqual(
-      expect.objectContaining({ level: 60, timeout: 300, msg: 'the configuration did not finish loading within 300 ms (--start-timeout); stopping it' }),
+      expect.objectContaining({
+        level: 60,
+        timeout: 300,
+        msg: 'the configuration did not finish loading within 300 ms (--start-timeout); stopping it',
+      }),
     );
     expect(logged.indexOf('setup cleaned up')).toBeGreaterThan(logged.indexOf('setting up'));
     expect(logged).not.toContain('accepting');
@@ -41,7 +45,9 @@ describe('cobald run before it accepts', () => {
       expect(await daemon.exited).toEqual({ code: 0, signal: null });
       const logged = messages(daemon);
       expect(logged).toContain(`${signal} while the configuration loads: stopping before accepting`);
-      expect(logged.indexOf('setup cleaned up')).toBeGreaterThan(logged.indexOf(`${signal} while the configuration loads: stopping before accepting`));
+      expect(logged.indexOf('setup cleaned up')).toBeGreaterThan(
+        logged.indexOf(`${signal} while the configuration loads: stopping before accepting`),
+      );
       expect(logged.at(-1)).toBe('stopped before accepting');
       expect(logged).not.toContain('accepting');
       expect(logged).not.toContain('a payload of a configuration that did not finish loading ran');
@@ -108,7 +114,10 @@ describe('cobald run before it accepts', () => {
     const daemon = new Daemon(['run', fixture('self-accept.mjs')]);
     expect(await daemon.exited).toEqual({ code: 2, signal: null });
     expect(daemon.records()).toContainEqual(
-      expect.objectContaining({ level: 60, msg: expect.stringMatching(/^the configuration calls accept\(\) itself: under cobald run the daemon accepts/) }),
+      expect.objectContaining({
+        level: 60,
+        msg: expect.stringMatching(/^the configuration calls accept\(\) itself: under cobald run the daemon accepts/),
+      }),
     );
     expect(daemon.stderr).toContain('selfAccepted stopped');
     expect(messages(daemon)).not.toContain('accepting');
@@ -116,7 +125,10 @@ describe('cobald run before it accepts', () => {
 
   it.each([
     ['import', /^cannot load configuration .*odd-throws\.mjs: \{ toString: \[Function: toString\], code: 'ODD' \}$/],
-    ['setup', /^the default export of configuration .*odd-throws\.mjs failed: \[Object: null prototype\] \{ reason: 'a null-prototype object' \}$/],
+    [
+      'setup',
+      /^the default export of configuration .*odd-throws\.mjs failed: \[Object: null prototype\] \{ reason: 'a null-prototype object' \}$/,
+    ],
   ])('reports what a configuration threw at %s, even a value String() cannot convert', async (at, message) => {
     const result = await runCobald(['run', fixture('odd-throws.mjs')], { env: { ...withoutSystemd(process.env), COBALD_TEST_AT: at } });
     expect(result.code).toBe(2);

@@ -16,7 +16,11 @@ const node = (id: number, flavour: string, state: PayloadSnapshot['state'], chil
 
 describe('the supervision tree in a log record', () => {
   it('is logged whole up to the limit', () => {
-    const tree: RuntimeTree = { state: 'running', flavours: [{ flavour: 'asyncio', payloads: [node(1, 'asyncio', 'running')] }], ended: [] };
+    const tree: RuntimeTree = {
+      state: 'running',
+      flavours: [{ flavour: 'asyncio', payloads: [node(1, 'asyncio', 'running')] }],
+      ended: [],
+    };
     expect(treeForLog(tree, 1)).toEqual({ tree, more: undefined });
   });
 
@@ -57,7 +61,9 @@ describe('the supervision tree in a log record', () => {
       expect(record.tree.flavours[0].payloads[0]).toMatchObject({ name: 'waiter-0', state: 'running' });
       expect(record.more).toBe(more);
     }
-    expect(dump.msg).toMatch(/\n {3}└─ #\d+ waiter-99 \[adopt\] running for [\d.]+s\n… and 19900 more payloads \(of 20000: asyncio: 20000 running\)$/);
+    expect(dump.msg).toMatch(
+      /\n {3}└─ #\d+ waiter-99 \[adopt\] running for [\d.]+s\n… and 19900 more payloads \(of 20000: asyncio: 20000 running\)$/,
+    );
     // Each record is one line: well under 64 KiB, where whole trees took megabytes.
     const lines = daemon.stderr.split('\n').filter((line) => line.includes('"accepting"') || line.includes('"SIGUSR1"'));
     expect(lines).toHaveLength(2);

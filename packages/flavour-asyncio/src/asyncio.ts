@@ -72,9 +72,7 @@ export const asyncio = defineFlavour<AsyncioTypes>({
   kernel: '^0.1.0',
   validate(payload) {
     if (typeof payload !== 'function') {
-      throw new TypeError(
-        `an asyncio payload is a function (sync or async), got ${payload === null ? 'null' : typeof payload}`,
-      );
+      throw new TypeError(`an asyncio payload is a function (sync or async), got ${payload === null ? 'null' : typeof payload}`);
     }
     // Called, a generator function only makes a generator: its body would never run.
     const kind = payload.constructor;

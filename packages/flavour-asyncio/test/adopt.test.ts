@@ -18,7 +18,11 @@ describe('asyncio adopt', () => {
   });
 
   it.each([
-    ['throws', async () => Promise.reject(new Error('payload broke')), (cause: unknown) => expect(cause).toEqual(new Error('payload broke'))],
+    [
+      'throws',
+      async () => Promise.reject(new Error('payload broke')),
+      (cause: unknown) => expect(cause).toEqual(new Error('payload broke')),
+    ],
     ['returns a value', async () => 'a value', (cause: unknown) => expect(cause).toBeInstanceOf(OrphanedReturn)],
   ])('stops everything when a payload %s, beside sleeping and busy payloads', async (_, payload, checkCause) => {
     const { runner } = testRunner();
@@ -37,10 +41,13 @@ describe('asyncio adopt', () => {
       },
       { flavour: asyncio },
     );
-    runner.adopt(async () => {
-      await delay(20);
-      return payload();
-    }, { flavour: asyncio, name: 'culprit' });
+    runner.adopt(
+      async () => {
+        await delay(20);
+        return payload();
+      },
+      { flavour: asyncio, name: 'culprit' },
+    );
     const error = (await runner.accept().catch((e: unknown) => e)) as PayloadFailure;
     expect(error).toBeInstanceOf(PayloadFailure);
     expect(error.payload).toMatchObject({ name: 'culprit', flavour: 'asyncio' });
@@ -63,7 +70,9 @@ describe('asyncio adopt', () => {
     await runner.shutdown();
     await expect(accepting).resolves.toBeUndefined();
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/payload 'deaf' \(asyncio, #\d+\).*abandoned/) }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/payload 'deaf' \(asyncio, #\d+\).*abandoned/) }),
+    );
     clearTimeout(timer.handle);
   });
 

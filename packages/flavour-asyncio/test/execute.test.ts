@@ -21,7 +21,9 @@ describe('asyncio execute', () => {
       /^asyncio payload 'job' is a generator function, whose body asyncio would never run: a function\* is a trio payload/,
     );
     const accepting = runner.accept();
-    await expect(runner.execute(async function* stream() {}, { flavour: asyncio })).rejects.toThrow(/asyncio payload 'stream' is a generator function/);
+    await expect(runner.execute(async function* stream() {}, { flavour: asyncio })).rejects.toThrow(
+      /asyncio payload 'stream' is a generator function/,
+    );
     await runner.shutdown();
     await accepting;
   });

@@ -22,7 +22,11 @@ describeConformance({
     completes: () => ({ payload: { command: 'true' } }),
     throws: (message) => sh('echo "$0" >&2; exit 3', message),
     failsTimes: (failures, counterFile) =>
-      sh('echo run >> "$1"; runs=$(wc -l < "$1"); if [ "$runs" -le "$0" ]; then echo "failure $runs" >&2; exit 1; fi', failures, counterFile),
+      sh(
+        'echo run >> "$1"; runs=$(wc -l < "$1"); if [ "$runs" -le "$0" ]; then echo "failure $runs" >&2; exit 1; fi',
+        failures,
+        counterFile,
+      ),
     waitsForCancel: (cleanupMs, readyFile) =>
       sh('trap \'sleep "$0"; exit 0\' TERM; : > "$1"; while :; do sleep 0.05; done', seconds(cleanupMs), readyFile),
     ignoresCancel: (readyFile) => sh('trap "" TERM; : > "$0"; while :; do sleep 0.05; done', readyFile),

@@ -31,9 +31,7 @@ describe('subprocess input validation', () => {
   it('refuses a bad maxOutput option when the runner starts', async () => {
     const { runner } = testRunner({ flavours: { subprocess: { maxOutput: -1 } } });
     const accepting = runner.accept();
-    await expect(runner.execute({ command: 'ls' }, { flavour: subprocess })).rejects.toThrow(
-      /'maxOutput' must be a positive integer/,
-    );
+    await expect(runner.execute({ command: 'ls' }, { flavour: subprocess })).rejects.toThrow(/'maxOutput' must be a positive integer/);
     await runner.shutdown();
     await accepting.catch(() => {});
   });

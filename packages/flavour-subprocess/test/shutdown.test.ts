@@ -148,7 +148,10 @@ describe('subprocess shutdown', () => {
     const pids = childPids();
     expect(pids).toHaveLength(2);
     // The old child ends first: the runner must still know the new one.
-    process.kill(pids.find((pid) => spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).stdout.includes('SIGTERM'))!, 'SIGKILL');
+    process.kill(
+      pids.find((pid) => spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).stdout.includes('SIGTERM'))!,
+      'SIGKILL',
+    );
     expect(await old).toMatchObject({ name: 'CommandFailed', signal: 'SIGKILL' });
     const started = Date.now();
     await runner.close();

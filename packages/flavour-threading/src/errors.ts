@@ -38,7 +38,8 @@ export class WorkerCrashed extends Error {
       const detail = typeof text === 'string' ? `${String(name ?? 'Error')}: ${text}` : String(cause);
       const outOfMemory = (cause as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
       if (outOfMemory) message = `${subject} ran out of memory ${when} (raise the threading option resourceLimits): ${detail}`;
-      else if (leftBy !== undefined) message = `${subject} crashed ${when}, of an uncaught error that payload '${leftBy}', which ran there before, left behind: ${detail}`;
+      else if (leftBy !== undefined)
+        message = `${subject} crashed ${when}, of an uncaught error that payload '${leftBy}', which ran there before, left behind: ${detail}`;
       else message = `${subject} crashed ${when}: ${detail}`;
     }
     super(message, cause === undefined ? undefined : { cause });

@@ -65,4 +65,3 @@ export function explainMissingVariable(error: unknown, name: string, expression:
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
-

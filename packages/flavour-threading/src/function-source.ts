@@ -45,7 +45,8 @@ const foreignHelpers: readonly { readonly pattern: RegExp; readonly reason: (hel
       `as it is, or exclude the function from instrumentation (/* istanbul ignore next */)`,
   },
   {
-    pattern: /\b(__awaiter|__generator|__asyncGenerator|__await|__asyncValues|__values|__read|__spread|__spreadArray|__assign|__rest|__decorate|__classPrivateFieldGet|__classPrivateFieldSet)\s*\(/,
+    pattern:
+      /\b(__awaiter|__generator|__asyncGenerator|__await|__asyncValues|__values|__read|__spread|__spreadArray|__assign|__rest|__decorate|__classPrivateFieldGet|__classPrivateFieldSet)\s*\(/,
     reason: (helper) =>
       `its source calls ${helper}, a helper that TypeScript adds when it compiles for an older target, ` +
       `and the helper exists in the compiled module, not in the worker. Compile with 'target' ES2018 ` +
@@ -88,8 +89,7 @@ function analyse(source: string): PreparedFunction | string {
     expression = `(${source}\n)`;
   } else if (/^(?:get|set)\s+(?!\()/.test(source)) {
     return (
-      `it is a getter or setter ('${abbreviate(source)}'), not a function that can be called. ` +
-      `Pass a function, or use a module payload`
+      `it is a getter or setter ('${abbreviate(source)}'), not a function that can be called. ` + `Pass a function, or use a module payload`
     );
   } else {
     // A method in shorthand form (`run() {}`, `async run() {}`, `*items() {}`) is not an
@@ -127,4 +127,3 @@ function abbreviate(text: string): string {
   const line = text.replace(/\s+/g, ' ');
   return line.length > 60 ? `${line.slice(0, 57)}...` : line;
 }
-

@@ -9,9 +9,7 @@ export function moduleUrl(ref: ModulePayload): string {
   const { module } = ref;
   if (module instanceof URL) return module.href;
   if (typeof module !== 'string' || module === '') {
-    throw new TypeError(
-      `'module' of a threading module payload must be a URL or a non-empty string, got ${describeValue(module)}`,
-    );
+    throw new TypeError(`'module' of a threading module payload must be a URL or a non-empty string, got ${describeValue(module)}`);
   }
   if (isAbsolute(module)) return pathToFileURL(module).href;
   if (module.startsWith('./') || module.startsWith('../') || module === '.' || module === '..') {
@@ -29,4 +27,3 @@ export function moduleUrl(ref: ModulePayload): string {
   }
   return module;
 }
-

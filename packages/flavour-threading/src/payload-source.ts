@@ -118,4 +118,3 @@ export function explainUnsendable(source: PayloadSource, args: readonly unknown[
     { cause: error },
   );
 }
-

@@ -23,7 +23,19 @@ import { channel } from 'node:diagnostics_channel';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger, RunKind } from '@cobald/kernel';
 import { WorkerCrashed } from './errors.js';
-import { decodeAnswer, encodeRun, maxUnanswered, newClaims, openSlot, revokeSlot, type FromWorker, type PayloadSource, type RunDone, type ToWorker, type WorkerStartData } from './protocol.js';
+import {
+  decodeAnswer,
+  encodeRun,
+  maxUnanswered,
+  newClaims,
+  openSlot,
+  revokeSlot,
+  type FromWorker,
+  type PayloadSource,
+  type RunDone,
+  type ToWorker,
+  type WorkerStartData,
+} from './protocol.js';
 import { Queue } from './queue.js';
 import { guardExit, releaseExitGuard } from './stuck-threads.js';
 import { fromThrown, type Thrown } from './thrown.js';
@@ -367,7 +379,9 @@ export class WorkerPool {
       // An answer that could not be received: its run cannot end otherwise.
       const run = this.#detach(thread);
       this.#retire(thread);
-      run?.job.fail(new Error(`the answer of threading payload '${run.job.name}' could not be received: ${error.message}`, { cause: error }));
+      run?.job.fail(
+        new Error(`the answer of threading payload '${run.job.name}' could not be received: ${error.message}`, { cause: error }),
+      );
       this.#pump();
     });
     const { startTimeout } = this.#config;
@@ -432,7 +446,10 @@ export class WorkerPool {
     if (message.clean && !this.#closed) this.#release(thread);
     else {
       if (!message.clean) {
-        this.#config.logger.debug({ payload: run.job.name }, `payload '${run.job.name}' left timers, sockets or other handles active in its worker thread: the thread is terminated, not reused`);
+        this.#config.logger.debug(
+          { payload: run.job.name },
+          `payload '${run.job.name}' left timers, sockets or other handles active in its worker thread: the thread is terminated, not reused`,
+        );
       }
       this.#retire(thread);
     }
@@ -619,7 +636,10 @@ export class WorkerPool {
     const back: Job[] = [];
     for (const waiting of thread.pending.splice(0)) {
       if (revokeSlot(thread.claims, waiting.id)) back.push(waiting.job);
-      else waiting.job.fail(new WorkerCrashed(waiting.job.name, 1, false, new Error('its worker thread was terminated as it began the payload')));
+      else
+        waiting.job.fail(
+          new WorkerCrashed(waiting.job.name, 1, false, new Error('its worker thread was terminated as it began the payload')),
+        );
     }
     this.#executes.unshift(back);
     if (thread.executing) {

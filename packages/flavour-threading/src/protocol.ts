@@ -103,7 +103,7 @@ export function encodeRun(out: unknown[], request: RunRequest): void {
  */
 export function decodeRuns(runs: readonly unknown[]): RunRequest[] {
   const requests: RunRequest[] = [];
-  for (let i = 0; i < runs.length; ) {
+  for (let i = 0; i < runs.length;) {
     const id = runs[i] as number;
     const payload = runs[i + 1] as PayloadSource | number;
     const define = runs[i + 2] as number;
@@ -144,8 +144,7 @@ export type ToWorker = RunMessage | CancelRun;
  * const done: RunDone = { id: 1, ok: true, value: 3, clean: true, cancelled: false };
  */
 export type RunDone = { readonly id: number; readonly clean: boolean; readonly cancelled: boolean } & (
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: Thrown }
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Thrown }
 );
 
 /**

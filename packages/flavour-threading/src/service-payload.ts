@@ -86,4 +86,3 @@ function serviceModule(className: string, options: Readonly<Record<string, unkno
   }
   return { url: moduleUrl({ module }), exportName };
 }
-

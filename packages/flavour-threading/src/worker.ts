@@ -19,7 +19,20 @@ import { CancelScope } from '@cobald/kernel';
 import { acceptRefusal, acceptRefusalKey } from './accept-refusal.js';
 import { compileFunction, explainMissingVariable, sourceUrlOf } from './function-compiler.js';
 import { explainModuleLoadError } from './module-load-error.js';
-import { claimSlot, decodeRuns, encodeAnswer, maxAnswerDelay, maxAnswers, type CancelRun, type FromWorker, type PayloadSource, type RunDone, type RunMessage, type RunRequest, type WorkerStartData } from './protocol.js';
+import {
+  claimSlot,
+  decodeRuns,
+  encodeAnswer,
+  maxAnswerDelay,
+  maxAnswers,
+  type CancelRun,
+  type FromWorker,
+  type PayloadSource,
+  type RunDone,
+  type RunMessage,
+  type RunRequest,
+  type WorkerStartData,
+} from './protocol.js';
 import { toThrown } from './thrown.js';
 
 if (!parentPort) {

@@ -10,21 +10,29 @@ describe('threading adopt', () => {
     const view = new Int32Array(shared);
     const runner = quietRunner();
     // Adopted before accept(): queued until it starts.
-    runner.adopt((buffer: SharedArrayBuffer, value: number) => { Atomics.store(new Int32Array(buffer), 0, value); }, {
-      flavour: threading,
-      args: [shared, 7],
-    });
+    runner.adopt(
+      (buffer: SharedArrayBuffer, value: number) => {
+        Atomics.store(new Int32Array(buffer), 0, value);
+      },
+      {
+        flavour: threading,
+        args: [shared, 7],
+      },
+    );
     const channel = new BroadcastChannel('threading adopt without args');
     const heard = new Promise<unknown>((resolve) => (channel.onmessage = (event) => resolve((event as MessageEvent).data)));
     const accepting = runner.accept();
     try {
       // Without arguments, a payload has only what its source and the worker's globals give it.
-      runner.adopt(function withoutArgs() {
-        const { threadId, BroadcastChannel: Channel } = require('node:worker_threads') as typeof import('node:worker_threads');
-        const out = new Channel('threading adopt without args');
-        out.postMessage({ threadId });
-        out.close();
-      }, { flavour: threading });
+      runner.adopt(
+        function withoutArgs() {
+          const { threadId, BroadcastChannel: Channel } = require('node:worker_threads') as typeof import('node:worker_threads');
+          const out = new Channel('threading adopt without args');
+          out.postMessage({ threadId });
+          out.close();
+        },
+        { flavour: threading },
+      );
       runner.adopt(() => new Promise<void>((resolve) => setTimeout(resolve, 5)), { flavour: threading });
       expect(await heard).toEqual({ threadId: expect.any(Number) });
       expect(((await heard) as { threadId: number }).threadId).toBeGreaterThan(0);
@@ -42,19 +50,33 @@ describe('threading adopt', () => {
     // after the grace period.
     const runner = quietRunner({}, { gracePeriod: 300 });
     const started = new SharedArrayBuffer(8);
-    runner.adopt((flag: SharedArrayBuffer) => { Atomics.store(new Int32Array(flag), 0, 1); while (true) {} }, {
-      flavour: threading,
-      name: 'spinner',
-      args: [started],
-    });
-    runner.adopt((flag: SharedArrayBuffer) => {
-      Atomics.store(new Int32Array(flag), 1, 1);
-      return new Promise<void>((resolve) => setTimeout(resolve, 60_000));
-    }, { flavour: threading, name: 'sleeper', args: [started] });
+    runner.adopt(
+      (flag: SharedArrayBuffer) => {
+        Atomics.store(new Int32Array(flag), 0, 1);
+        while (true) {}
+      },
+      {
+        flavour: threading,
+        name: 'spinner',
+        args: [started],
+      },
+    );
+    runner.adopt(
+      (flag: SharedArrayBuffer) => {
+        Atomics.store(new Int32Array(flag), 1, 1);
+        return new Promise<void>((resolve) => setTimeout(resolve, 60_000));
+      },
+      { flavour: threading, name: 'sleeper', args: [started] },
+    );
     const accepting = runner.accept();
     await until(() => Atomics.load(new Int32Array(started), 0) === 1 && Atomics.load(new Int32Array(started), 1) === 1);
     const begin = Date.now();
-    runner.adopt(function broken() { throw new RangeError('broken in a thread'); }, { flavour: threading });
+    runner.adopt(
+      function broken() {
+        throw new RangeError('broken in a thread');
+      },
+      { flavour: threading },
+    );
     const failure = (await accepting.catch((err: unknown) => err)) as PayloadFailure;
     expect(Date.now() - begin).toBeLessThan(5000);
     expect(failure).toBeInstanceOf(PayloadFailure);
@@ -66,9 +88,19 @@ describe('threading adopt', () => {
 
   it('fails accept() with an OrphanedReturn when an adopted payload returns a value', async () => {
     const runner = quietRunner({}, { gracePeriod: 300 });
-    runner.adopt(() => { while (true) {} }, { flavour: threading, name: 'spinner' });
+    runner.adopt(
+      () => {
+        while (true) {}
+      },
+      { flavour: threading, name: 'spinner' },
+    );
     runner.adopt(() => new Promise<void>((resolve) => setTimeout(resolve, 60_000)), { flavour: threading, name: 'sleeper' });
-    runner.adopt(function answer() { return 42; }, { flavour: threading });
+    runner.adopt(
+      function answer() {
+        return 42;
+      },
+      { flavour: threading },
+    );
     const begin = Date.now();
     const failure = (await runner.accept().catch((err: unknown) => err)) as PayloadFailure;
     expect(Date.now() - begin).toBeLessThan(5000);

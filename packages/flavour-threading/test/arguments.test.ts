@@ -66,7 +66,9 @@ describe('threading arguments and results', () => {
         .execute((a: unknown, b: unknown) => [a, b], { flavour: threading, name: 'pair', args: [1, { callback: () => 2 }] })
         .then(unexpected, (err: unknown) => err as Error);
       expect(error).toBeInstanceOf(TypeError);
-      expect(error.message).toMatch(/^the arguments of threading payload 'pair' \(argument 1, an object .*\) cannot be sent to a worker thread/);
+      expect(error.message).toMatch(
+        /^the arguments of threading payload 'pair' \(argument 1, an object .*\) cannot be sent to a worker thread/,
+      );
       expect(error.message).toMatch(/structured clone/);
       // The thread was not spoiled by the refused message.
       expect(await runner.execute(() => 'still fine', { flavour: threading })).toBe('still fine');

@@ -16,16 +16,24 @@ describe('threading runs in batches', () => {
       const echo = (x: unknown) => (x === 'make a function' ? () => 1 : x);
       const outcomes = await Promise.allSettled(
         Array.from({ length: 600 }, (_, i) =>
-          runner.execute(echo, { flavour: threading, name: 'echo', args: [i === 250 ? { callback: () => i } : i === 300 ? 'make a function' : i] }),
+          runner.execute(echo, {
+            flavour: threading,
+            name: 'echo',
+            args: [i === 250 ? { callback: () => i } : i === 300 ? 'make a function' : i],
+          }),
         ),
       );
       outcomes.forEach((outcome, i) => {
         if (i === 250) {
           expect(outcome.status).toBe('rejected');
-          expect(((outcome as PromiseRejectedResult).reason as Error).message).toMatch(/^the arguments of threading payload 'echo' \(argument 0, an object/);
+          expect(((outcome as PromiseRejectedResult).reason as Error).message).toMatch(
+            /^the arguments of threading payload 'echo' \(argument 0, an object/,
+          );
         } else if (i === 300) {
           expect(outcome.status).toBe('rejected');
-          expect(((outcome as PromiseRejectedResult).reason as Error).message).toMatch(/^the result of threading payload 'echo' cannot be sent back/);
+          expect(((outcome as PromiseRejectedResult).reason as Error).message).toMatch(
+            /^the result of threading payload 'echo' cannot be sent back/,
+          );
         } else {
           expect(outcome).toEqual({ status: 'fulfilled', value: i });
         }
@@ -42,21 +50,34 @@ describe('threading runs in batches', () => {
     try {
       // Two functions named alike, one function under two names, and 1100 functions of their own
       // (a thread keeps 1024 by number; the rest travel with each run).
-      const first = function job(x: number) { return x + 1; };
-      const second = { job(x: number) { return x + 2; } }.job;
+      const first = function job(x: number) {
+        return x + 1;
+      };
+      const second = {
+        job(x: number) {
+          return x + 2;
+        },
+      }.job;
       const many = Array.from({ length: 1100 }, (_, i) => new Function('x', `return x * 1000 + ${i}`) as (x: number) => number);
       const calls: Promise<unknown>[] = [];
       const expected: unknown[] = [];
       for (let i = 0; i < 1100; i++) {
         calls.push(runner.execute(first, { flavour: threading, args: [i] }), runner.execute(second, { flavour: threading, args: [i] }));
-        calls.push(runner.execute(first, { flavour: threading, name: 'renamed', args: [i] }), runner.execute(many[i]!, { flavour: threading, args: [i] }));
+        calls.push(
+          runner.execute(first, { flavour: threading, name: 'renamed', args: [i] }),
+          runner.execute(many[i]!, { flavour: threading, args: [i] }),
+        );
         expected.push(i + 1, i + 2, i + 1, i * 1000 + i);
       }
       expect(await Promise.all(calls)).toEqual(expected);
       // The name a payload ran under is the one its errors carry.
-      const failing = (tag: string) => { throw new Error(tag); };
+      const failing = (tag: string) => {
+        throw new Error(tag);
+      };
       await expect(runner.execute(failing, { flavour: threading, name: 'one', args: ['a'] })).rejects.toThrow('a');
-      const error = await runner.execute(failing, { flavour: threading, name: 'other', args: ['b'] }).then(unexpected, (err: unknown) => err as Error);
+      const error = await runner
+        .execute(failing, { flavour: threading, name: 'other', args: ['b'] })
+        .then(unexpected, (err: unknown) => err as Error);
       expect(error.stack).toMatch(/cobald-threading-payload:other/);
     } finally {
       await runner.shutdown();

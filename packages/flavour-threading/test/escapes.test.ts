@@ -24,7 +24,12 @@ describe('what escapes a threading payload', () => {
         },
         { flavour: threading },
       );
-      const innocent = runner.execute(function innocent() { return 'fine'; }, { flavour: threading });
+      const innocent = runner.execute(
+        function innocent() {
+          return 'fine';
+        },
+        { flavour: threading },
+      );
       const crash = (await leaky.then(unexpected, (err: unknown) => err)) as WorkerCrashed;
       expect(crash).toBeInstanceOf(WorkerCrashed);
       expect(crash.message).toBe("worker thread of payload 'leaky' crashed while running it: Error: left unhandled");
@@ -43,7 +48,9 @@ describe('what escapes a threading payload', () => {
       expect(await runner.execute(threadId, { flavour: threading })).toBe(first); // clean: reused
       const leaving = await runner.execute(
         function leavesATimer() {
-          setTimeout(() => { throw new Error('thrown by an unreferenced timer'); }, 100).unref();
+          setTimeout(() => {
+            throw new Error('thrown by an unreferenced timer');
+          }, 100).unref();
           return (require('node:worker_threads') as typeof import('node:worker_threads')).threadId;
         },
         { flavour: threading },
@@ -70,7 +77,9 @@ describe('what escapes a threading payload', () => {
     const done = new Int32Array(new SharedArrayBuffer(8));
     runner.adopt(
       function leavesATimer(flag: Int32Array) {
-        setTimeout(() => { throw new Error('thrown by an unreferenced timer'); }, 100).unref();
+        setTimeout(() => {
+          throw new Error('thrown by an unreferenced timer');
+        }, 100).unref();
         Atomics.store(flag, 1, 1);
       },
       { flavour: threading, args: [done] },
@@ -108,14 +117,18 @@ describe('what escapes a threading payload', () => {
     );
     // Node.js waits for every thread at exit: the process ends itself, saying why.
     expect(result.signal).toBe('SIGKILL');
-    expect(result.stderr).toMatch(/payload\(s\) 'reader' are blocked in a synchronous call and could not be terminated; .* ends with SIGKILL/);
+    expect(result.stderr).toMatch(
+      /payload\(s\) 'reader' are blocked in a synchronous call and could not be terminated; .* ends with SIGKILL/,
+    );
     expect(result.ms).toBeLessThan(15_000);
   }, 25_000);
 
   it('refuses accept() in a worker, so that a service and its daemon in one module do not multiply', async () => {
     const result = await runFixture('self-service.mjs', 20_000);
     expect(result).toMatchObject({ code: 0, signal: null });
-    expect(result.stdout).toMatch(/^accept: PayloadFailure: accept\(\) was called inside a worker thread of the threading flavour: .*isMainThread/);
+    expect(result.stdout).toMatch(
+      /^accept: PayloadFailure: accept\(\) was called inside a worker thread of the threading flavour: .*isMainThread/,
+    );
     expect(result.ms).toBeLessThan(15_000);
   }, 25_000);
 
@@ -123,9 +136,17 @@ describe('what escapes a threading payload', () => {
     const result = await runFixture('closure-errors.mjs');
     expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
     const lines = result.stdout.trim().split('\n');
-    expect(lines.map((line) => line.split(':')[0])).toEqual(['arrow', 'async arrow', 'named function', 'anonymous function', 'on a later line']);
+    expect(lines.map((line) => line.split(':')[0])).toEqual([
+      'arrow',
+      'async arrow',
+      'named function',
+      'anonymous function',
+      'on a later line',
+    ]);
     for (const line of lines) {
-      expect(line).toMatch(/: ReferenceError: threading payload '[^']+' refers to 'secret', which is not defined in the worker thread: .*Pass 'secret' as an argument/);
+      expect(line).toMatch(
+        /: ReferenceError: threading payload '[^']+' refers to 'secret', which is not defined in the worker thread: .*Pass 'secret' as an argument/,
+      );
     }
   });
 
@@ -134,7 +155,12 @@ describe('what escapes a threading payload', () => {
     const accepting = runner.accept();
     try {
       const error = await runner
-        .execute(() => { throw new ReferenceError('secret is not defined'); }, { flavour: threading })
+        .execute(
+          () => {
+            throw new ReferenceError('secret is not defined');
+          },
+          { flavour: threading },
+        )
         .then(unexpected, (err: unknown) => err as Error);
       expect(error.message).toBe('secret is not defined');
     } finally {

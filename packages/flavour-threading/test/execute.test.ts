@@ -68,12 +68,15 @@ describe('threading execute', () => {
 
       class CustomError extends Error {}
       const custom = await runner
-        .execute(() => {
-          class DatabaseError extends Error {
-            override name = 'DatabaseError';
-          }
-          throw new DatabaseError('gone');
-        }, { flavour: threading })
+        .execute(
+          () => {
+            class DatabaseError extends Error {
+              override name = 'DatabaseError';
+            }
+            throw new DatabaseError('gone');
+          },
+          { flavour: threading },
+        )
         .catch((e: unknown) => e as Error);
       expect(custom).toBeInstanceOf(Error);
       expect(custom).not.toBeInstanceOf(CustomError);
@@ -95,11 +98,25 @@ describe('threading execute', () => {
         (value: unknown) => ({ rejected: true, value }),
       );
     try {
-      expect(await thrown(() => { throw 'a string'; })).toEqual({ rejected: true, value: 'a string' });
-      expect(await thrown(() => { throw undefined; })).toEqual({ rejected: true, value: undefined });
-      expect(await thrown(() => { throw { code: 7, list: [1, 2] }; })).toEqual({ rejected: true, value: { code: 7, list: [1, 2] } });
+      expect(
+        await thrown(() => {
+          throw 'a string';
+        }),
+      ).toEqual({ rejected: true, value: 'a string' });
+      expect(
+        await thrown(() => {
+          throw undefined;
+        }),
+      ).toEqual({ rejected: true, value: undefined });
+      expect(
+        await thrown(() => {
+          throw { code: 7, list: [1, 2] };
+        }),
+      ).toEqual({ rejected: true, value: { code: 7, list: [1, 2] } });
       expect(await thrown(async () => Promise.reject(42))).toEqual({ rejected: true, value: 42 });
-      const uncloneable = await thrown(() => { throw function secret() {}; });
+      const uncloneable = await thrown(() => {
+        throw function secret() {};
+      });
       expect(uncloneable.rejected).toBe(true);
       expect((uncloneable.value as Error).message).toMatch(/cannot be sent between threads: a function \(secret\)/);
     } finally {
@@ -112,9 +129,14 @@ describe('threading execute', () => {
     const runner = quietRunner();
     const accepting = runner.accept();
     try {
-      await expect(runner.execute(function makeFn() { return () => 1; }, { flavour: threading })).rejects.toThrow(
-        /the result of threading payload 'makeFn' cannot be sent back to the main thread/,
-      );
+      await expect(
+        runner.execute(
+          function makeFn() {
+            return () => 1;
+          },
+          { flavour: threading },
+        ),
+      ).rejects.toThrow(/the result of threading payload 'makeFn' cannot be sent back to the main thread/);
     } finally {
       await runner.shutdown();
       await accepting;

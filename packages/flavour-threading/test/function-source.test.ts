@@ -6,13 +6,18 @@ import { quietRunner, unexpected } from './support.js';
 const compiled = (...parts: string[]) => new Function(...parts) as (...args: unknown[]) => unknown;
 
 describe('threading function payloads and their source', () => {
-  it('name a variable of the caller\'s scope that the worker does not have', async () => {
+  it("name a variable of the caller's scope that the worker does not have", async () => {
     const runner = quietRunner();
     const accepting = runner.accept();
     const factor = 3;
     try {
       const error = await runner
-        .execute(function scale(n: number) { return n * factor; }, { flavour: threading, args: [2] })
+        .execute(
+          function scale(n: number) {
+            return n * factor;
+          },
+          { flavour: threading, args: [2] },
+        )
         .then(unexpected, (err: unknown) => err as ReferenceError);
       expect(error).toBeInstanceOf(ReferenceError);
       expect(error.message).toMatch(
@@ -36,7 +41,12 @@ describe('threading function payloads and their source', () => {
       expect(await runner.execute((n: number, f: number) => n * f, { flavour: threading, args: [2, factor] })).toBe(6);
       // A ReferenceError of the payload's own making is left as it is.
       const own = await runner
-        .execute(() => { throw new ReferenceError('nothing is not defined'); }, { flavour: threading })
+        .execute(
+          () => {
+            throw new ReferenceError('nothing is not defined');
+          },
+          { flavour: threading },
+        )
         .then(unexpected, (err: unknown) => err as Error);
       expect(own.message).toBe('nothing is not defined');
     } finally {
@@ -45,7 +55,7 @@ describe('threading function payloads and their source', () => {
     }
   });
 
-  it('explain TypeScript\'s __awaiter and __generator before sending', () => {
+  it("explain TypeScript's __awaiter and __generator before sending", () => {
     const downlevelled = compiled('a', 'return __awaiter(this, void 0, void 0, function* () { return a; });');
     expect(() => threading.validate(downlevelled)).toThrow(PayloadSourceError);
     expect(() => threading.validate(downlevelled)).toThrow(
@@ -55,7 +65,7 @@ describe('threading function payloads and their source', () => {
     expect(() => threading.validate(generator)).toThrow(/its source calls __generator/);
   });
 
-  it('explain coverage counters and esbuild\'s __name before sending', async () => {
+  it("explain coverage counters and esbuild's __name before sending", async () => {
     const instrumented = compiled('cov_1x2y3z().f[0]++; cov_1x2y3z().s[1]++; return 1;');
     expect(() => threading.validate(instrumented)).toThrow(/instrumented by a coverage tool \(istanbul.*coverageProvider: 'v8'/);
     const global = compiled('__coverage__["x"].s[0]++; return 1;');
@@ -79,16 +89,31 @@ describe('threading function payloads and their source', () => {
     const bound = ((a: number) => a).bind(null, 1);
     expect(() => threading.validate(bound)).toThrow(/native or bound function.*instead of fn\.bind/);
     expect(() => threading.validate(class Job {})).toThrow(/'Job' cannot run in a worker thread: it is a class.*@service/);
-    const accessor = Object.getOwnPropertyDescriptor({ get value() { return 1; } }, 'value')!.get!;
+    const accessor = Object.getOwnPropertyDescriptor(
+      {
+        get value() {
+          return 1;
+        },
+      },
+      'value',
+    )!.get!;
     expect(() => threading.validate(accessor)).toThrow(/getter or setter/);
   });
 
   it('run methods written in shorthand form', async () => {
     const jobs = {
-      async double(n: number) { return n * 2; },
-      triple(n: number) { return n * 3; },
-      *count(n: number) { yield n; },
-      delete() { return 'a reserved word as a name'; },
+      async double(n: number) {
+        return n * 2;
+      },
+      triple(n: number) {
+        return n * 3;
+      },
+      *count(n: number) {
+        yield n;
+      },
+      delete() {
+        return 'a reserved word as a name';
+      },
     };
     const runner = quietRunner();
     const accepting = runner.accept();

@@ -13,7 +13,10 @@ describe('threading module payloads', () => {
       const greeting = await runner.execute({ module: fixture('jobs.mjs').href, export: 'greet' }, { flavour: threading, args: ['world'] });
       expect(greeting).toBe('hello, world!');
       // An absolute path works as well as a URL.
-      const byPath = await runner.execute({ module: fileURLToPath(fixture('jobs.mjs')), export: 'greet' }, { flavour: threading, args: ['path', '?'] });
+      const byPath = await runner.execute(
+        { module: fileURLToPath(fixture('jobs.mjs')), export: 'greet' },
+        { flavour: threading, args: ['path', '?'] },
+      );
       expect(byPath).toBe('hello, path?');
     } finally {
       await runner.shutdown();
@@ -48,7 +51,9 @@ describe('threading module payloads', () => {
     const runner = quietRunner();
     const accepting = runner.accept();
     try {
-      await expect(runner.execute({ module: url, export: 'missing' }, { flavour: threading })).rejects.toThrow(/module '.*jobs\.mjs' has no export/);
+      await expect(runner.execute({ module: url, export: 'missing' }, { flavour: threading })).rejects.toThrow(
+        /module '.*jobs\.mjs' has no export/,
+      );
     } finally {
       await runner.shutdown();
       await accepting;
@@ -56,7 +61,17 @@ describe('threading module payloads', () => {
   });
 
   it('refuse bad references before anything is sent', () => {
-    for (const bad of [undefined, null, 42, 'jobs.mjs', {}, { module: 42 }, { module: '' }, { module: 'file:///x.mjs', export: 3 }, { module: './jobs.mjs' }]) {
+    for (const bad of [
+      undefined,
+      null,
+      42,
+      'jobs.mjs',
+      {},
+      { module: 42 },
+      { module: '' },
+      { module: 'file:///x.mjs', export: 3 },
+      { module: './jobs.mjs' },
+    ]) {
       expect(() => threading.validate(bad)).toThrow(TypeError);
     }
     expect(() => threading.validate({ module: './jobs.mjs' })).toThrow(/new URL\('\.\/jobs\.mjs', import\.meta\.url\)/);

@@ -13,7 +13,7 @@ function listen(name: string): { heard: Promise<any>; close(): void } {
 }
 
 describe('threading services', () => {
-  it('run in a worker thread, with a clone of the instance\'s state', async () => {
+  it("run in a worker thread, with a clone of the instance's state", async () => {
     const crawler = listen('threading crawler service');
     const renamed = listen('threading renamed service');
     const runner = quietRunner();
@@ -47,15 +47,27 @@ describe('threading services', () => {
     expect(decorate).toThrow(
       /^@service\(\{ flavour: threading \}\) of class Homeless needs 'module': .*import\.meta\.url\. A class cannot be sent to a worker thread, but its module can/,
     );
-    expect(() => service({ flavour: threading, module: 42 })(class Numbered { run() {} })).toThrow(
-      /^@service\(\): 'module' of a threading service must be a URL or a path, got /,
-    );
-    expect(() => service({ flavour: threading, module: import.meta.url, export: '' })(class Unnamed { run() {} })).toThrow(
-      /^@service\(\): 'export' of a threading service must be a non-empty string/,
-    );
-    expect(() => service({ flavour: threading, module: './relative.mjs' })(class Relative { run() {} })).toThrow(
-      /is relative \('\.\/relative\.mjs'\)/,
-    );
+    expect(() =>
+      service({ flavour: threading, module: 42 })(
+        class Numbered {
+          run() {}
+        },
+      ),
+    ).toThrow(/^@service\(\): 'module' of a threading service must be a URL or a path, got /);
+    expect(() =>
+      service({ flavour: threading, module: import.meta.url, export: '' })(
+        class Unnamed {
+          run() {}
+        },
+      ),
+    ).toThrow(/^@service\(\): 'export' of a threading service must be a non-empty string/);
+    expect(() =>
+      service({ flavour: threading, module: './relative.mjs' })(
+        class Relative {
+          run() {}
+        },
+      ),
+    ).toThrow(/is relative \('\.\/relative\.mjs'\)/);
   });
 
   it('named by flavour name fail without a module when they start', async () => {

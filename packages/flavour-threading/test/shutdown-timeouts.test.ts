@@ -41,7 +41,9 @@ describe('threading payloads on shutdown', () => {
     await expect(accepting).resolves.toBeUndefined();
     // Its shutdownTimeout of 50 ms, not the grace period of a minute.
     expect(Date.now() - begin).toBeLessThan(5000);
-    expect(logged).toEqual([expect.stringMatching(/^payload 'Spinner.run' \(threading, #\d+\) did not stop within 50 ms and was abandoned$/)]);
+    expect(logged).toEqual([
+      expect.stringMatching(/^payload 'Spinner.run' \(threading, #\d+\) did not stop within 50 ms and was abandoned$/),
+    ]);
   });
 
   it('stop an adopted busy loop with a shutdownTimeout promptly, and report it abandoned', async () => {

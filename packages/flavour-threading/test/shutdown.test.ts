@@ -56,7 +56,13 @@ describe('threading shutdown', () => {
     const runner = directRunner({ maxWorkers: 1 });
     try {
       const spinner = context('adopt', 'spinner');
-      const spinning = runner.run(() => { while (true) {} }, [], spinner);
+      const spinning = runner.run(
+        () => {
+          while (true) {}
+        },
+        [],
+        spinner,
+      );
       const blocker = context('execute', 'blocker');
       const blocking = runner.run(() => new Promise(() => {}), [], blocker);
       const waiter = context('execute', 'waiter');

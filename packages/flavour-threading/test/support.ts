@@ -30,4 +30,3 @@ export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, impo
 
 /** Run a fixture script in a child process (it imports the built packages). */
 export const runFixture = (name: string, timeout = 15_000) => runScript(fixture(name), [], { timeout });
-

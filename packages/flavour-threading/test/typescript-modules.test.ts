@@ -15,12 +15,16 @@ const major = Number(process.versions.node.split('.')[0]);
 const run = promisify(execFile);
 
 describe('threading module payloads written in TypeScript', () => {
-  it.each([22, 24, 26])('run on Node.js %i, which strips types', async (line) => {
-    const node = nodeOfLine(line);
-    const result = await runScript(fixture('ts-module-payload.mjs'), [], { node, timeout: 20_000 });
-    expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
-    expect(result.stdout).toBe(`${Math.max(line, major)}: area 12, scaled {"width":6,"height":8}\n`);
-  }, 30_000);
+  it.each([22, 24, 26])(
+    'run on Node.js %i, which strips types',
+    async (line) => {
+      const node = nodeOfLine(line);
+      const result = await runScript(fixture('ts-module-payload.mjs'), [], { node, timeout: 20_000 });
+      expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+      expect(result.stdout).toBe(`${Math.max(line, major)}: area 12, scaled {"width":6,"height":8}\n`);
+    },
+    30_000,
+  );
 
   it('fail with an error that says what to do where types are not stripped', async () => {
     // Node 20 cannot strip types; later lines can be told not to, and their workers inherit that.

@@ -9,7 +9,12 @@ describe('a worker thread that dies under its payload', () => {
     const accepting = runner.accept();
     try {
       const error = await runner
-        .execute(function quitter() { process.exit(3); }, { flavour: threading })
+        .execute(
+          function quitter() {
+            process.exit(3);
+          },
+          { flavour: threading },
+        )
         .then(unexpected, (err: unknown) => err as WorkerCrashed);
       expect(error).toBeInstanceOf(WorkerCrashed);
       expect(error.message).toBe("worker thread of payload 'quitter' exited with code 3 while running it");
@@ -24,10 +29,15 @@ describe('a worker thread that dies under its payload', () => {
 
   it('fails an adopted payload whose timer throws after the function returned', async () => {
     const runner = quietRunner({}, { gracePeriod: 30_000 });
-    runner.adopt(function lateThrow() {
-      setTimeout(() => { throw new Error('thrown by a timer'); }, 10);
-      return new Promise<void>((resolve) => setTimeout(resolve, 60_000));
-    }, { flavour: threading });
+    runner.adopt(
+      function lateThrow() {
+        setTimeout(() => {
+          throw new Error('thrown by a timer');
+        }, 10);
+        return new Promise<void>((resolve) => setTimeout(resolve, 60_000));
+      },
+      { flavour: threading },
+    );
     const failure = (await runner.accept().catch((err: unknown) => err)) as PayloadFailure;
     expect(failure).toBeInstanceOf(PayloadFailure);
     const crash = failure.cause as WorkerCrashed;
@@ -40,13 +50,19 @@ describe('a worker thread that dies under its payload', () => {
     const runner = directRunner({ resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
     try {
       const error = await runner
-        .run(() => {
-          const hoard: number[][] = [];
-          for (;;) hoard.push(new Array(100_000).fill(hoard.length));
-        }, [], context('execute', 'hoarder'))
+        .run(
+          () => {
+            const hoard: number[][] = [];
+            for (;;) hoard.push(new Array(100_000).fill(hoard.length));
+          },
+          [],
+          context('execute', 'hoarder'),
+        )
         .then(unexpected, (err: unknown) => err as WorkerCrashed);
       expect(error).toBeInstanceOf(WorkerCrashed);
-      expect(error.message).toMatch(/^worker thread of payload 'hoarder' ran out of memory while running it \(raise the threading option resourceLimits\): .*memory/);
+      expect(error.message).toMatch(
+        /^worker thread of payload 'hoarder' ran out of memory while running it \(raise the threading option resourceLimits\): .*memory/,
+      );
       expect((error.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
       expect(runner.stats().workers).toBe(0);
     } finally {
@@ -89,7 +105,9 @@ describe('a worker thread that dies under its payload', () => {
     // (SIGTRAP) as soon as a thread starts; nothing could catch it. 4 fails that thread only.
     for (const maxOldGenerationSizeMb of [0, 1, 2, 2.5, 3.99, Number.NaN, -8]) {
       expect(() => directRunner({ resourceLimits: { maxOldGenerationSizeMb } })).toThrow(
-        new RegExp(`^threading option 'resourceLimits.maxOldGenerationSizeMb' must be a number >= 4, got ${String(maxOldGenerationSizeMb)}: below about 2.5 MB, V8`),
+        new RegExp(
+          `^threading option 'resourceLimits.maxOldGenerationSizeMb' must be a number >= 4, got ${String(maxOldGenerationSizeMb)}: below about 2.5 MB, V8`,
+        ),
       );
     }
     expect(() => directRunner({ resourceLimits: { maxOldGenerationSizeMb: '64' as unknown as number } })).toThrow(TypeError);
@@ -99,7 +117,9 @@ describe('a worker thread that dies under its payload', () => {
     const runner = quietRunner({ resourceLimits: { maxOldGenerationSizeMb: 2 } });
     const accepting = runner.accept();
     try {
-      await expect(runner.execute(() => 1, { flavour: threading })).rejects.toThrow(/'resourceLimits.maxOldGenerationSizeMb' must be a number >= 4, got 2/);
+      await expect(runner.execute(() => 1, { flavour: threading })).rejects.toThrow(
+        /'resourceLimits.maxOldGenerationSizeMb' must be a number >= 4, got 2/,
+      );
     } finally {
       await runner.shutdown();
       await accepting.catch(() => {});

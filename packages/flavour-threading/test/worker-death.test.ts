@@ -34,7 +34,12 @@ describe('a worker thread that dies around its payload', () => {
         },
         { flavour: threading },
       );
-      const innocent = runner.execute(function innocent() { return 'fine'; }, { flavour: threading });
+      const innocent = runner.execute(
+        function innocent() {
+          return 'fine';
+        },
+        { flavour: threading },
+      );
       const crash = (await guilty.then(unexpected, (err: unknown) => err)) as WorkerCrashed;
       expect(crash).toBeInstanceOf(WorkerCrashed);
       expect(crash.message).toBe("worker thread of payload 'guilty' crashed while running it: Error: thrown by a microtask");
@@ -79,8 +84,18 @@ describe('a worker thread that dies around its payload', () => {
 
   it('makes process.exit() in an adopted payload fatal, naming the payload and the exit code', async () => {
     const runner = quietRunner({}, { gracePeriod: 300 });
-    runner.adopt(function sleeper() { return new Promise<void>((resolve) => setTimeout(resolve, 60_000)); }, { flavour: threading });
-    runner.adopt(function quitter() { process.exit(7); }, { flavour: threading });
+    runner.adopt(
+      function sleeper() {
+        return new Promise<void>((resolve) => setTimeout(resolve, 60_000));
+      },
+      { flavour: threading },
+    );
+    runner.adopt(
+      function quitter() {
+        process.exit(7);
+      },
+      { flavour: threading },
+    );
     const failure = (await runner.accept().then(unexpected, (err: unknown) => err)) as PayloadFailure;
     expect(failure).toBeInstanceOf(PayloadFailure);
     expect(failure.payload.name).toBe('quitter');
@@ -93,10 +108,13 @@ describe('a worker thread that dies around its payload', () => {
 
   it('makes running out of memory in an adopted payload fatal', async () => {
     const runner = quietRunner({ resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } }, { gracePeriod: 2000 });
-    runner.adopt(function hoarder() {
-      const hoard: number[][] = [];
-      for (;;) hoard.push(new Array(100_000).fill(hoard.length));
-    }, { flavour: threading });
+    runner.adopt(
+      function hoarder() {
+        const hoard: number[][] = [];
+        for (;;) hoard.push(new Array(100_000).fill(hoard.length));
+      },
+      { flavour: threading },
+    );
     const failure = (await runner.accept().then(unexpected, (err: unknown) => err)) as PayloadFailure;
     expect(failure.payload.name).toBe('hoarder');
     expect(failure.message).toMatch(/ran out of memory while running it/);
@@ -110,11 +128,26 @@ describe('a worker thread that dies around its payload', () => {
       const threadId = () => runner.execute(() => require('node:worker_threads').threadId as number, { flavour: threading });
       const before = await threadId();
       expect(await threadId()).toBe(before); // a clean thread is reused
-      await expect(runner.execute(function crasher() { process.exit(1); }, { flavour: threading })).rejects.toBeInstanceOf(WorkerCrashed);
+      await expect(
+        runner.execute(
+          function crasher() {
+            process.exit(1);
+          },
+          { flavour: threading },
+        ),
+      ).rejects.toBeInstanceOf(WorkerCrashed);
       const after = await threadId();
       expect(after).not.toBe(before);
       await expect(
-        runner.execute(function thrower() { setImmediate(() => { throw new Error('late'); }); return new Promise(() => {}); }, { flavour: threading }),
+        runner.execute(
+          function thrower() {
+            setImmediate(() => {
+              throw new Error('late');
+            });
+            return new Promise(() => {});
+          },
+          { flavour: threading },
+        ),
       ).rejects.toThrow(/crashed while running it: Error: late/);
       expect(await threadId()).not.toBe(after);
     } finally {

@@ -89,11 +89,14 @@ describe('the threading worker pool', () => {
       const seen = new SharedArrayBuffer(4 * 201);
       const cells = new Int32Array(seen);
       for (let i = 0; i < 200; i++) {
-        runner.adopt((buffer: SharedArrayBuffer, slot: number) => {
-          const view = new Int32Array(buffer);
-          view[slot] = (require('node:worker_threads') as typeof import('node:worker_threads')).threadId;
-          Atomics.add(view, 200, 1);
-        }, { flavour: threading, args: [seen, i] });
+        runner.adopt(
+          (buffer: SharedArrayBuffer, slot: number) => {
+            const view = new Int32Array(buffer);
+            view[slot] = (require('node:worker_threads') as typeof import('node:worker_threads')).threadId;
+            Atomics.add(view, 200, 1);
+          },
+          { flavour: threading, args: [seen, i] },
+        );
       }
       await until(() => Atomics.load(cells, 200) === 200, 20_000);
       const threads = new Set(cells.slice(0, 200));

@@ -72,7 +72,7 @@ export const trio = defineFlavour<TrioTypes>({
       throw new TypeError(
         `trio payload '${payload.name || 'anonymous'}' is an async function, but trio payloads are ` +
           'generator functions (function*) that yield* Effection operations (wrap promises with ' +
-          "yield* until(promise)): did you mean the asyncio flavour?",
+          'yield* until(promise)): did you mean the asyncio flavour?',
       );
     }
   },

@@ -24,18 +24,27 @@ describe('trio adopt', () => {
       log.push(entry);
       if (log.length === 3) allRan.resolve();
     };
-    runner.adopt(function* () {
-      yield* sleep(1);
-      record('no args');
-    }, { flavour: trio });
-    runner.adopt(function* (a: string, b: number) {
-      yield* sleep(1);
-      record(`args ${a} ${b}`);
-    }, { flavour: trio, args: ['x', 2] });
+    runner.adopt(
+      function* () {
+        yield* sleep(1);
+        record('no args');
+      },
+      { flavour: trio },
+    );
+    runner.adopt(
+      function* (a: string, b: number) {
+        yield* sleep(1);
+        record(`args ${a} ${b}`);
+      },
+      { flavour: trio, args: ['x', 2] },
+    );
     const accepting = runner.accept();
-    runner.adopt(function* () {
-      record('after accept');
-    }, { flavour: 'trio' });
+    runner.adopt(
+      function* () {
+        record('after accept');
+      },
+      { flavour: 'trio' },
+    );
     await allRan.promise;
     expect([...log].sort()).toEqual(['after accept', 'args x 2', 'no args']);
     await runner.shutdown();
@@ -55,11 +64,17 @@ describe('trio adopt', () => {
     const boom = new Error('boom');
     runner.adopt(sleeper(log, 'a'), { flavour: trio });
     runner.adopt(sleeper(log, 'b'), { flavour: trio });
-    runner.adopt(function* failing() {
-      yield* sleep(5);
-      throw boom;
-    }, { flavour: trio });
-    const failure = await runner.accept().then(() => undefined, (error: unknown) => error);
+    runner.adopt(
+      function* failing() {
+        yield* sleep(5);
+        throw boom;
+      },
+      { flavour: trio },
+    );
+    const failure = await runner.accept().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(PayloadFailure);
     expect((failure as PayloadFailure).cause).toBe(boom);
     expect((failure as PayloadFailure).payload).toMatchObject({ name: 'failing', flavour: 'trio' });
@@ -70,11 +85,17 @@ describe('trio adopt', () => {
     const runner = quietRunner();
     const log: string[] = [];
     runner.adopt(sleeper(log, 'a'), { flavour: trio });
-    runner.adopt(function* answer() {
-      yield* sleep(1);
-      return 42;
-    }, { flavour: trio });
-    const failure = await runner.accept().then(() => undefined, (error: unknown) => error);
+    runner.adopt(
+      function* answer() {
+        yield* sleep(1);
+        return 42;
+      },
+      { flavour: trio },
+    );
+    const failure = await runner.accept().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(PayloadFailure);
     const cause = (failure as PayloadFailure).cause;
     expect(cause).toBeInstanceOf(OrphanedReturn);
@@ -87,14 +108,20 @@ describe('trio adopt', () => {
     const log: string[] = [];
     const boom = new Error('child');
     runner.adopt(sleeper(log, 'sibling'), { flavour: trio });
-    runner.adopt(function* parent() {
-      yield* spawn(function* () {
-        yield* sleep(1);
-        throw boom;
-      });
-      yield* suspend();
-    }, { flavour: trio });
-    const failure = await runner.accept().then(() => undefined, (error: unknown) => error);
+    runner.adopt(
+      function* parent() {
+        yield* spawn(function* () {
+          yield* sleep(1);
+          throw boom;
+        });
+        yield* suspend();
+      },
+      { flavour: trio },
+    );
+    const failure = await runner.accept().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(failure).toMatchObject({ name: 'PayloadFailure', cause: boom, payload: { name: 'parent' } });
     expect(log).toEqual(['sibling started', 'sibling finally']);
   });
@@ -102,22 +129,36 @@ describe('trio adopt', () => {
   it('keeps the other payloads running while an executed one fails', async () => {
     const runner = quietRunner();
     const log: string[] = [];
-    runner.adopt(function* ticker() {
-      try {
-        for (;;) {
-          yield* sleep(2);
-          log.push('tick');
+    runner.adopt(
+      function* ticker() {
+        try {
+          for (;;) {
+            yield* sleep(2);
+            log.push('tick');
+          }
+        } finally {
+          log.push('ticker finally');
         }
-      } finally {
-        log.push('ticker finally');
-      }
-    }, { flavour: trio });
-    const accepting = runner.accept();
-    await expect(runner.execute(function* () { yield* sleep(5); throw new Error('only me'); }, { flavour: trio })).rejects.toThrow(
-      'only me',
+      },
+      { flavour: trio },
     );
+    const accepting = runner.accept();
+    await expect(
+      runner.execute(
+        function* () {
+          yield* sleep(5);
+          throw new Error('only me');
+        },
+        { flavour: trio },
+      ),
+    ).rejects.toThrow('only me');
     const ticks = log.length;
-    await runner.execute(function* () { yield* sleep(10); }, { flavour: trio });
+    await runner.execute(
+      function* () {
+        yield* sleep(10);
+      },
+      { flavour: trio },
+    );
     expect(log.length).toBeGreaterThan(ticks);
     expect(log).not.toContain('ticker finally');
     await runner.shutdown();

@@ -19,7 +19,14 @@ describe('trio execute', () => {
   });
 
   it('returns what the operation returns', async () => {
-    expect(await runner.execute(function* () { return 'done'; }, { flavour: trio })).toBe('done');
+    expect(
+      await runner.execute(
+        function* () {
+          return 'done';
+        },
+        { flavour: trio },
+      ),
+    ).toBe('done');
   });
 
   it('passes the args and waits for yield* sleep()', async () => {
@@ -43,25 +50,38 @@ describe('trio execute', () => {
       },
     });
     expect(await runner.execute(later, { flavour: trio, args: ['x'] })).toBe('x');
-    expect(await runner.execute(function* () { return 7; }, { flavour: 'trio' })).toBe(7);
+    expect(
+      await runner.execute(
+        function* () {
+          return 7;
+        },
+        { flavour: 'trio' },
+      ),
+    ).toBe(7);
   });
 
   it("rethrows the operation's error", async () => {
     const boom = new Error('boom');
     await expect(
-      runner.execute(function* () {
-        yield* sleep(1);
-        throw boom;
-      }, { flavour: trio }),
+      runner.execute(
+        function* () {
+          yield* sleep(1);
+          throw boom;
+        },
+        { flavour: trio },
+      ),
     ).rejects.toBe(boom);
   });
 
   it('rethrows a non-Error throwable as it is', async () => {
     await expect(
-      runner.execute(function* () {
-        yield* sleep(1);
-        throw 'a string';
-      }, { flavour: trio }),
+      runner.execute(
+        function* () {
+          yield* sleep(1);
+          throw 'a string';
+        },
+        { flavour: trio },
+      ),
     ).rejects.toBe('a string');
   });
 
@@ -69,21 +89,31 @@ describe('trio execute', () => {
     const boom = new Error('child failed');
     const cleanedUp: string[] = [];
     await expect(
-      runner.execute(function* () {
-        try {
-          yield* spawn(function* () {
-            yield* sleep(1);
-            throw boom;
-          });
-          yield* suspend();
-        } finally {
-          cleanedUp.push('parent');
-        }
-      }, { flavour: trio }),
+      runner.execute(
+        function* () {
+          try {
+            yield* spawn(function* () {
+              yield* sleep(1);
+              throw boom;
+            });
+            yield* suspend();
+          } finally {
+            cleanedUp.push('parent');
+          }
+        },
+        { flavour: trio },
+      ),
     ).rejects.toBe(boom);
     expect(cleanedUp).toEqual(['parent']);
     expect(runner.running).toBe(true);
-    expect(await runner.execute(function* () { return 'still running'; }, { flavour: trio })).toBe('still running');
+    expect(
+      await runner.execute(
+        function* () {
+          return 'still running';
+        },
+        { flavour: trio },
+      ),
+    ).toBe('still running');
   });
 
   it('rethrows the error of a spawned task even when the parent waits in its finally block', async () => {
@@ -91,17 +121,20 @@ describe('trio execute', () => {
     // its generator then ends like a normal return, so only the task knows the error.
     const boom = new Error('child failed');
     await expect(
-      runner.execute(function* () {
-        try {
-          yield* spawn(function* () {
-            yield* sleep(1);
-            throw boom;
-          });
-          yield* suspend();
-        } finally {
-          yield* sleep(2);
-        }
-      }, { flavour: trio }),
+      runner.execute(
+        function* () {
+          try {
+            yield* spawn(function* () {
+              yield* sleep(1);
+              throw boom;
+            });
+            yield* suspend();
+          } finally {
+            yield* sleep(2);
+          }
+        },
+        { flavour: trio },
+      ),
     ).rejects.toBe(boom);
   });
 
@@ -135,13 +168,27 @@ describe('trio execute', () => {
 
   it('rejects with RunnerStopping during shutdown', async () => {
     const stopping = runner.shutdown();
-    await expect(runner.execute(function* () { return 1; }, { flavour: trio })).rejects.toBeInstanceOf(RunnerStopping);
+    await expect(
+      runner.execute(
+        function* () {
+          return 1;
+        },
+        { flavour: trio },
+      ),
+    ).rejects.toBeInstanceOf(RunnerStopping);
     await stopping;
   });
 
   it('rejects with RunnerNotAccepting after shutdown', async () => {
     await runner.shutdown();
     await accepting;
-    await expect(runner.execute(function* () { return 1; }, { flavour: trio })).rejects.toBeInstanceOf(RunnerNotAccepting);
+    await expect(
+      runner.execute(
+        function* () {
+          return 1;
+        },
+        { flavour: trio },
+      ),
+    ).rejects.toBeInstanceOf(RunnerNotAccepting);
   });
 });

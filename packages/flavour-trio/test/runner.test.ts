@@ -15,7 +15,16 @@ function startRunner(gracePeriod = 1000): FlavourRunner<TrioTypes> {
 describe('the trio runner', () => {
   it('runs payloads to their result', async () => {
     const runner = startRunner();
-    await expect(runner.run(function* (x: number) { yield* sleep(1); return x + 1; }, [1], context('inc'))).resolves.toBe(2);
+    await expect(
+      runner.run(
+        function* (x: number) {
+          yield* sleep(1);
+          return x + 1;
+        },
+        [1],
+        context('inc'),
+      ),
+    ).resolves.toBe(2);
     await runner.close();
   });
 
@@ -26,10 +35,14 @@ describe('the trio runner', () => {
     const payload = function* () {
       called = true;
     };
-    const outcome = runner.run(() => {
-      called = true;
-      return payload();
-    }, [], context('late'));
+    const outcome = runner.run(
+      () => {
+        called = true;
+        return payload();
+      },
+      [],
+      context('late'),
+    );
     await expect(outcome).rejects.toBeInstanceOf(PayloadCancelled);
     await expect(outcome).rejects.toMatchObject({ payload: { name: 'late', flavour: 'trio' } });
     expect(called).toBe(false);
@@ -39,16 +52,31 @@ describe('the trio runner', () => {
     const runner = startRunner();
     const log: string[] = [];
     const outcomes = ['one', 'two'].map((name) =>
-      runner.run(function* () {
-        try {
-          yield* suspend();
-        } finally {
-          yield* sleep(2);
-          log.push(name);
-        }
-      }, [], context(name)).then(() => 'resolved', (error: unknown) => error),
+      runner
+        .run(
+          function* () {
+            try {
+              yield* suspend();
+            } finally {
+              yield* sleep(2);
+              log.push(name);
+            }
+          },
+          [],
+          context(name),
+        )
+        .then(
+          () => 'resolved',
+          (error: unknown) => error,
+        ),
     );
-    await runner.run(function* () { yield* sleep(1); }, [], context('tick'));
+    await runner.run(
+      function* () {
+        yield* sleep(1);
+      },
+      [],
+      context('tick'),
+    );
     await runner.close();
     expect([...log].sort()).toEqual(['one', 'two']);
     const errors = await Promise.all(outcomes);
@@ -58,14 +86,24 @@ describe('the trio runner', () => {
 
   it('close() is idempotent and ends on its own after the grace period when a finally hangs', async () => {
     const runner = startRunner(50);
-    const hung = runner.run(function* () {
-      try {
-        yield* suspend();
-      } finally {
-        yield* suspend();
-      }
-    }, [], context('hung'));
-    await runner.run(function* () { yield* sleep(1); }, [], context('tick'));
+    const hung = runner.run(
+      function* () {
+        try {
+          yield* suspend();
+        } finally {
+          yield* suspend();
+        }
+      },
+      [],
+      context('hung'),
+    );
+    await runner.run(
+      function* () {
+        yield* sleep(1);
+      },
+      [],
+      context('tick'),
+    );
     const started = Date.now();
     const closing = runner.close();
     expect(runner.close()).toBe(closing);
@@ -74,7 +112,10 @@ describe('the trio runner', () => {
     // checked with a long grace period in shutdown.test.ts.
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     let settled = false;
-    void hung.then(() => (settled = true), () => (settled = true));
+    void hung.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     expect(settled).toBe(false);
   });
@@ -82,6 +123,14 @@ describe('the trio runner', () => {
   it('closes at once when nothing runs, even if it never started', async () => {
     const runner = trio.createRunner(createFlavourHost({ gracePeriod: 60_000 }));
     await runner.close();
-    await expect(runner.run(function* () { return 1; }, [], context('never'))).rejects.toBeInstanceOf(PayloadCancelled);
+    await expect(
+      runner.run(
+        function* () {
+          return 1;
+        },
+        [],
+        context('never'),
+      ),
+    ).rejects.toBeInstanceOf(PayloadCancelled);
   });
 });

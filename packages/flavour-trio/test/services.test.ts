@@ -16,7 +16,10 @@ describe('trio services', () => {
 
     const runner = quietRunner();
     const instance = new Async();
-    const failure = await runner.accept().then(() => undefined, (e: unknown) => e);
+    const failure = await runner.accept().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(PayloadFailure);
     const cause = (failure as PayloadFailure).cause;
     expect(cause).toBeInstanceOf(TypeError);

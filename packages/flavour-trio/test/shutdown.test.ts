@@ -9,23 +9,29 @@ describe('trio shutdown', () => {
     const runner = quietRunner();
     const log: string[] = [];
     const started = deferred();
-    runner.adopt(function* () {
-      try {
-        yield* sleep(60_000);
-      } finally {
-        log.push('sleeper finally');
-      }
-    }, { flavour: trio });
-    runner.adopt(function* () {
-      try {
-        started.resolve();
-        yield* suspend();
-      } finally {
-        log.push('slow finally started');
-        yield* sleep(10);
-        log.push('slow finally done');
-      }
-    }, { flavour: trio });
+    runner.adopt(
+      function* () {
+        try {
+          yield* sleep(60_000);
+        } finally {
+          log.push('sleeper finally');
+        }
+      },
+      { flavour: trio },
+    );
+    runner.adopt(
+      function* () {
+        try {
+          started.resolve();
+          yield* suspend();
+        } finally {
+          log.push('slow finally started');
+          yield* sleep(10);
+          log.push('slow finally done');
+        }
+      },
+      { flavour: trio },
+    );
     const accepting = runner.accept().then(() => log.push('accept resolved'));
     await started.promise;
     await runner.shutdown();
@@ -38,16 +44,27 @@ describe('trio shutdown', () => {
     const runner = quietRunner();
     const accepting = runner.accept();
     const cleaned = deferred<string>();
-    const running = runner.execute(function* () {
-      try {
-        yield* suspend();
-      } finally {
-        cleaned.resolve('cleaned');
-      }
-    }, { flavour: trio, name: 'waiter' });
-    await runner.execute(function* () { yield* sleep(1); }, { flavour: trio });
+    const running = runner.execute(
+      function* () {
+        try {
+          yield* suspend();
+        } finally {
+          cleaned.resolve('cleaned');
+        }
+      },
+      { flavour: trio, name: 'waiter' },
+    );
+    await runner.execute(
+      function* () {
+        yield* sleep(1);
+      },
+      { flavour: trio },
+    );
     await runner.shutdown();
-    const error = await running.then(() => undefined, (e: unknown) => e);
+    const error = await running.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PayloadCancelled);
     expect(isCancellation(error)).toBe(true);
     expect(error).toMatchObject({ payload: { name: 'waiter', flavour: 'trio' } });
@@ -59,15 +76,18 @@ describe('trio shutdown', () => {
     const runner = quietRunner({ gracePeriod: Infinity });
     const log: string[] = [];
     const ready = deferred();
-    runner.adopt(function* slowCleanup() {
-      try {
-        ready.resolve();
-        yield* suspend();
-      } finally {
-        yield* sleep(150);
-        log.push('slow finally done');
-      }
-    }, { flavour: trio });
+    runner.adopt(
+      function* slowCleanup() {
+        try {
+          ready.resolve();
+          yield* suspend();
+        } finally {
+          yield* sleep(150);
+          log.push('slow finally done');
+        }
+      },
+      { flavour: trio },
+    );
     const accepting = runner.accept();
     await ready.promise;
     await runner.shutdown();
@@ -79,23 +99,29 @@ describe('trio shutdown', () => {
     const runner = quietRunner({ gracePeriod: 100 });
     const log: string[] = [];
     const ready = deferred();
-    runner.adopt(function* older() {
-      try {
-        yield* suspend();
-      } finally {
-        yield* sleep(5);
-        log.push('older finally done');
-      }
-    }, { flavour: trio });
-    runner.adopt(function* hung() {
-      try {
-        ready.resolve();
-        yield* suspend();
-      } finally {
-        log.push('hung finally started');
-        yield* suspend();
-      }
-    }, { flavour: trio });
+    runner.adopt(
+      function* older() {
+        try {
+          yield* suspend();
+        } finally {
+          yield* sleep(5);
+          log.push('older finally done');
+        }
+      },
+      { flavour: trio },
+    );
+    runner.adopt(
+      function* hung() {
+        try {
+          ready.resolve();
+          yield* suspend();
+        } finally {
+          log.push('hung finally started');
+          yield* suspend();
+        }
+      },
+      { flavour: trio },
+    );
     const accepting = runner.accept();
     await ready.promise;
     const stopping = Date.now();
@@ -111,16 +137,22 @@ describe('trio shutdown', () => {
     const runner = quietRunner();
     const oops = new Error('cleanup failed');
     const ready = deferred();
-    runner.adopt(function* cleanup() {
-      try {
-        ready.resolve();
-        yield* suspend();
-      } finally {
-        yield* sleep(1);
-        throw oops;
-      }
-    }, { flavour: trio });
-    const accepting = runner.accept().then(() => undefined, (e: unknown) => e);
+    runner.adopt(
+      function* cleanup() {
+        try {
+          ready.resolve();
+          yield* suspend();
+        } finally {
+          yield* sleep(1);
+          throw oops;
+        }
+      },
+      { flavour: trio },
+    );
+    const accepting = runner.accept().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await ready.promise;
     await runner.shutdown();
     const failure = await accepting;
@@ -133,10 +165,13 @@ describe('trio shutdown', () => {
     const runner = quietRunner();
     const ready = deferred();
     for (let i = 0; i < 3; i++) {
-      runner.adopt(function* () {
-        ready.resolve();
-        yield* sleep(60_000);
-      }, { flavour: trio });
+      runner.adopt(
+        function* () {
+          ready.resolve();
+          yield* sleep(60_000);
+        },
+        { flavour: trio },
+      );
     }
     const accepting = runner.accept();
     await ready.promise;

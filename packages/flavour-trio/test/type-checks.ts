@@ -12,20 +12,31 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 
 /** Only type-checked; never called. */
 export function compileTimeChecks(runner: ServiceRunner) {
-  const sum = runner.execute(function* (a: number, b: number) {
-    yield* sleep(1);
-    return a + b;
-  }, { flavour: trio, args: [1, 2] });
+  const sum = runner.execute(
+    function* (a: number, b: number) {
+      yield* sleep(1);
+      return a + b;
+    },
+    { flavour: trio, args: [1, 2] },
+  );
   const inferred: Equal<typeof sum, Promise<number>> = true;
 
-  const text = runner.execute(function* () { return 'x'; }, { flavour: trio });
+  const text = runner.execute(
+    function* () {
+      return 'x';
+    },
+    { flavour: trio },
+  );
   const inferredText: Equal<typeof text, Promise<string>> = true;
 
   // @ts-expect-error an async function returns a promise, not an operation: not a trio payload
   runner.execute(async () => 1, { flavour: trio });
 
+  const identity = function* (a: number) {
+    return a;
+  };
   // @ts-expect-error the args must fit the payload
-  runner.execute(function* (a: number) { return a; }, { flavour: trio, args: ['one'] });
+  runner.execute(identity, { flavour: trio, args: ['one'] });
 
   return [inferred, inferredText];
 }

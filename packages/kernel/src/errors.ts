@@ -104,9 +104,12 @@ export class ChildFailure extends Error {
     readonly supervisor: PayloadInfo,
     cause: unknown,
   ) {
-    super(`child '${child.name}' (${child.flavour}, #${child.id}) of supervisor '${supervisor.name}' (#${supervisor.id}) failed: ${causeMessage(cause)}`, {
-      cause,
-    });
+    super(
+      `child '${child.name}' (${child.flavour}, #${child.id}) of supervisor '${supervisor.name}' (#${supervisor.id}) failed: ${causeMessage(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -199,8 +202,7 @@ export class AlreadyAccepting extends Error {
     super(
       same
         ? 'accept() is already running on this runner; await it instead of calling it again'
-        : 'another ServiceRunner already accepts in this process: only one may run at a time, ' +
-            'shut it down first',
+        : 'another ServiceRunner already accepts in this process: only one may run at a time, ' + 'shut it down first',
     );
   }
 }
@@ -232,8 +234,7 @@ export class IncompatibleFlavour extends Error {
   override readonly name = 'IncompatibleFlavour';
   constructor(flavour: string, version: string, range: string, kernel: string) {
     super(
-      `flavour '${flavour}' ${version} supports @cobald/kernel ${range}, but this is ${kernel}: ` +
-        `install versions that fit together`,
+      `flavour '${flavour}' ${version} supports @cobald/kernel ${range}, but this is ${kernel}: ` + `install versions that fit together`,
     );
   }
 }
@@ -248,9 +249,7 @@ export function packageOf(flavour: string): string {
     const [scope, name] = flavour.split('/');
     return `${scope}/cobald-flavour-${name}`;
   }
-  return ['asyncio', 'trio', 'threading'].includes(flavour)
-    ? `@cobald/flavour-${flavour}`
-    : `cobald-flavour-${flavour}`;
+  return ['asyncio', 'trio', 'threading'].includes(flavour) ? `@cobald/flavour-${flavour}` : `cobald-flavour-${flavour}`;
 }
 
 function formatValue(value: unknown): string {

@@ -42,9 +42,10 @@ export async function loadedFlavour(item: PayloadRequest): Promise<Flavour> {
  */
 export function request(payload: unknown, options: AdoptOptions<unknown, unknown> | undefined, supervised = false): PayloadRequest {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError("the options are required and must be an object: { flavour, args?, name? }");
+    throw new TypeError('the options are required and must be an object: { flavour, args?, name? }');
   }
-  if (isSupervisorSpec(payload)) throw new TypeError('a supervisor is adopted, not executed: runner.adopt(supervisor({ … }), { restart? })');
+  if (isSupervisorSpec(payload))
+    throw new TypeError('a supervisor is adopted, not executed: runner.adopt(supervisor({ … }), { restart? })');
   checkKeys(options, supervised ? adoptKeys : executeKeys, supervised ? 'adopt()' : 'execute()');
   const flavour = resolveFlavour(options.flavour);
   if (typeof flavour !== 'string') flavour.validate(payload);
@@ -62,9 +63,14 @@ export function request(payload: unknown, options: AdoptOptions<unknown, unknown
 }
 
 /** The request that runs a supervisor made by `supervisor()`; `options` are `adopt()`'s, without a flavour. */
-export function supervisorRequest(spec: SupervisorSpec, options: SupervisionOptions & { readonly name?: string; readonly flavour?: unknown } = {}): PayloadRequest {
-  if (typeof options !== 'object' || options === null) throw new TypeError('the options of a supervisor must be an object: { restart?, intensity?, backoff?, shutdownTimeout? }');
-  if (options.flavour !== undefined) throw new TypeError(`supervisor '${spec.name}' is adopted without a 'flavour': its children have theirs`);
+export function supervisorRequest(
+  spec: SupervisorSpec,
+  options: SupervisionOptions & { readonly name?: string; readonly flavour?: unknown } = {},
+): PayloadRequest {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('the options of a supervisor must be an object: { restart?, intensity?, backoff?, shutdownTimeout? }');
+  if (options.flavour !== undefined)
+    throw new TypeError(`supervisor '${spec.name}' is adopted without a 'flavour': its children have theirs`);
   checkKeys(options, supervisorKeys, `adopt() of supervisor '${spec.name}'`);
   const { name = spec.name } = options;
   if (typeof name !== 'string') throw new TypeError(`'name' must be a string, got ${typeof name}`);

@@ -166,11 +166,7 @@ function checkCompatible(flavour: Flavour): void {
 // Only the flavour package itself missing: a dependency missing inside it is its own error.
 function isNotFound(error: unknown, pkg: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return (
-    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-    typeof message === 'string' &&
-    message.includes(`'${pkg}'`)
-  );
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && typeof message === 'string' && message.includes(`'${pkg}'`);
 }
 
 function resolveFromApp(pkg: string): string | undefined {

@@ -273,18 +273,16 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
    */
   tree(): RuntimeTree {
     const session = this.#session;
-    const queued = this.#queue.map(
-      (item): PayloadSnapshot => ({
-        id: item.id,
-        name: item.name,
-        flavour: typeof item.flavour === 'string' ? item.flavour : item.flavour.name,
-        kind: 'adopt',
-        state: 'queued',
-        service: item.service !== undefined,
-        restarts: 0,
-        children: [],
-      }),
-    );
+    const queued = this.#queue.map((item): PayloadSnapshot => ({
+      id: item.id,
+      name: item.name,
+      flavour: typeof item.flavour === 'string' ? item.flavour : item.flavour.name,
+      kind: 'adopt',
+      state: 'queued',
+      service: item.service !== undefined,
+      restarts: 0,
+      children: [],
+    }));
     const ended = session ? session.supervisor.ended() : this.#lastEnded;
     return buildTree(session?.state ?? 'idle', [...queued, ...(session?.supervisor.nodes() ?? [])], ended);
   }
@@ -331,7 +329,11 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
     try {
       item = serviceRequest(instance, record);
     } catch (error) {
-      const info = { id: nextPayloadId(), name: record.name, flavour: typeof record.flavour === 'string' ? record.flavour : record.flavour.name };
+      const info = {
+        id: nextPayloadId(),
+        name: record.name,
+        flavour: typeof record.flavour === 'string' ? record.flavour : record.flavour.name,
+      };
       if (session) session.supervisor.fail(info, error);
       else this.#options.logger.error({ err: error, payload: info }, `service '${record.name}' cannot start`);
       return;
@@ -506,7 +508,10 @@ function checkOptions(options: ServiceRunnerOptions): void {
   checkKeys(options, runnerKeys, 'new ServiceRunner()');
   const { gracePeriod, handleSignals, handleUncaught, logger, flavours } = options;
   if (gracePeriod !== undefined) checkMilliseconds('gracePeriod', gracePeriod, true);
-  for (const [key, value] of [['handleSignals', handleSignals], ['handleUncaught', handleUncaught]] as const) {
+  for (const [key, value] of [
+    ['handleSignals', handleSignals],
+    ['handleUncaught', handleUncaught],
+  ] as const) {
     if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`'${key}' must be a boolean, got ${typeof value}`);
   }
   if (logger !== undefined) {

@@ -54,7 +54,11 @@ export class Session {
       abandon: (node, timeout) => this.supervisor.abandon(node, timeout),
       gracePeriod: config.gracePeriod,
     };
-    this.supervisor = new Supervisor(config.logger, () => this.requestStop(), (node) => endExecutes(this.executeHost, node));
+    this.supervisor = new Supervisor(
+      config.logger,
+      () => this.requestStop(),
+      (node) => endExecutes(this.executeHost, node),
+    );
     this.stopRequested = new Promise((resolve) => (this.#requestStop = resolve));
     this.stopped = new Promise((resolve) => (this.#ended = resolve));
     this.whenRunning = new Promise((resolve, reject) => (this.#running = { resolve, reject }));
@@ -204,7 +208,10 @@ export class Session {
 
     // Services and supervisors stop one at a time, newest first: a supervisor stops its children
     // in reverse order, before any runner closes under them.
-    for (const node of supervisor.live().filter((n) => n.service || isSupervisorNode(n)).reverse()) {
+    for (const node of supervisor
+      .live()
+      .filter((n) => n.service || isSupervisorNode(n))
+      .reverse()) {
       if (!cancel(node)) continue;
       const timeout = timeoutOf(node);
       if ((await within(supervisor.settled(node), timeout)) === 'timeout') supervisor.abandon(node, timeout);

@@ -60,7 +60,8 @@ export function restartPolicy(options: SupervisionOptions): RestartPolicy | unde
     // A period to count restarts in, not a timer: any length is fine, Infinity is "ever"; 0
     // would count no restart at all, and so never stop a restart loop (OTP requires >= 1).
     checkMilliseconds('intensity.within', intensity.within, true, false);
-    if (intensity.within === 0) throw new TypeError("'intensity.within' must be more than 0 ms: a period of 0 counts no restart and never stops a loop");
+    if (intensity.within === 0)
+      throw new TypeError("'intensity.within' must be more than 0 ms: a period of 0 counts no restart and never stops a loop");
   }
   if (backoff !== undefined) {
     if (typeof backoff !== 'object' || backoff === null) throw new TypeError("'backoff' must be { initial?, factor?, max? }");

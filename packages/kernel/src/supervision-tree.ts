@@ -9,7 +9,15 @@
  * A child's node lives as long as this run; a restart runs it again under the same node.
  */
 import { CancelScope } from './cancellation.js';
-import { ChildFailure, OrphanedReturn, RestartIntensityExceeded, describeValue, isAbortError, isCancellation, isRunnerStopping } from './errors.js';
+import {
+  ChildFailure,
+  OrphanedReturn,
+  RestartIntensityExceeded,
+  describeValue,
+  isAbortError,
+  isCancellation,
+  isRunnerStopping,
+} from './errors.js';
 import { cancelled, type Flavour } from './flavour.js';
 import { endTrace, payloadChannel, restartChannel, takeTrace, tracePayload, type RestartEvent } from './instrumentation.js';
 import { loadFlavour } from './registry.js';

@@ -136,7 +136,9 @@ export function supervisor(options: SupervisorOptions): SupervisorSpec {
   const list = children.map((spec: unknown, index: number) => {
     const made = child(`${where}: children[${index}]`, spec);
     if (names.has(made.name)) {
-      throw new TypeError(`${where}: children[${index}] has the 'name' '${made.name}' of an earlier child: give each child a distinct name`);
+      throw new TypeError(
+        `${where}: children[${index}] has the 'name' '${made.name}' of an earlier child: give each child a distinct name`,
+      );
     }
     names.add(made.name);
     return made;

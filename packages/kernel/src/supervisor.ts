@@ -108,7 +108,11 @@ export class Supervisor {
   /** Called when a run ended that left executes unsettled (see execute-children.ts). */
   readonly #leftExecutes: (node: PayloadNode) => void;
 
-  constructor(logger: Logger, escalate: (failure: PayloadFailure | UncaughtFailure) => void, leftExecutes: (node: PayloadNode) => void = () => {}) {
+  constructor(
+    logger: Logger,
+    escalate: (failure: PayloadFailure | UncaughtFailure) => void,
+    leftExecutes: (node: PayloadNode) => void = () => {},
+  ) {
     this.#logger = logger;
     this.#escalate = escalate;
     this.#leftExecutes = leftExecutes;
@@ -183,7 +187,10 @@ export class Supervisor {
       return false;
     }
     if (node.escaped) {
-      this.#logger.error({ err: error, payload: info(node) }, `another error escaped payload '${node.name}' while it stops: ${describeValue(error)}`);
+      this.#logger.error(
+        { err: error, payload: info(node) },
+        `another error escaped payload '${node.name}' while it stops: ${describeValue(error)}`,
+      );
       return false;
     }
     if (node.state === 'restarting') {
@@ -433,4 +440,3 @@ export function createNode(spec: NodeSpec, parent: PayloadNode | undefined): Pay
 export function info(node: PayloadInfo): PayloadInfo {
   return { id: node.id, name: node.name, flavour: node.flavour };
 }
-

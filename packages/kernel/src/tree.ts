@@ -126,7 +126,14 @@ export function formatTree(tree: RuntimeTree, now = Date.now()): string {
   return lines.join('\n');
 }
 
-function formatNode(lines: string[], p: PayloadSnapshot, stem: string, last: boolean, now: number, parentFlavour: string | undefined): void {
+function formatNode(
+  lines: string[],
+  p: PayloadSnapshot,
+  stem: string,
+  last: boolean,
+  now: number,
+  parentFlavour: string | undefined,
+): void {
   const since = p.startedAt === undefined ? '' : ` for ${((now - p.startedAt) / 1000).toFixed(1)}s`;
   const kind = p.strategy ? `supervisor ${p.strategy}` : p.service ? 'service' : p.kind;
   // Under a branch the flavour is the branch's; under another node it is said when it differs.

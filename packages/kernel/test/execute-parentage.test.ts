@@ -8,7 +8,13 @@ import { testRunner } from './support/runner.js';
 function scopedLab(name: string) {
   const events: string[] = [];
   const flavour = inlineFlavour({ name, scoped: true, cancellable: true, events });
-  return { flavour, events, get log() { return events.filter((e) => e.startsWith('cancel ')); } };
+  return {
+    flavour,
+    events,
+    get log() {
+      return events.filter((e) => e.startsWith('cancel '));
+    },
+  };
 }
 
 const never = () => new Promise<never>(() => {});
@@ -34,7 +40,9 @@ describe('execute() inside a payload runs as its child', () => {
     await turns(20);
     const branch = runner.tree().flavours[0]!;
     expect(names(branch.payloads)).toEqual(['crawler']);
-    expect(branch.payloads[0]!.children).toEqual([expect.objectContaining({ name: 'fetchPage', kind: 'execute', state: 'running', children: [] })]);
+    expect(branch.payloads[0]!.children).toEqual([
+      expect.objectContaining({ name: 'fetchPage', kind: 'execute', state: 'running', children: [] }),
+    ]);
     hold.resolve();
     await turns();
     expect(runner.tree().flavours).toEqual([]);
@@ -102,7 +110,13 @@ describe('execute() inside a payload runs as its child', () => {
         name: 'pair',
         strategy: 'one-for-all',
         children: [
-          { name: 'db', flavour: lab.flavour, payload: () => (dbRuns++ === 0 ? broken.promise : never()), restart: 'on-failure', backoff: { initial: 1, max: 1 } },
+          {
+            name: 'db',
+            flavour: lab.flavour,
+            payload: () => (dbRuns++ === 0 ? broken.promise : never()),
+            restart: 'on-failure',
+            backoff: { initial: 1, max: 1 },
+          },
           {
             name: 'consumer',
             flavour: lab.flavour,

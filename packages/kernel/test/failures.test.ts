@@ -32,11 +32,14 @@ describe('failures found from outside', () => {
   it('shutdown() awaited inside a payload resolves once the stop began, not after the stop (which waits for that payload)', async () => {
     const { runner, warnings } = testRunner({ gracePeriod: 60_000 });
     const steps: string[] = [];
-    runner.adopt(async function finisher() {
-      steps.push('job done');
-      await runner.shutdown();
-      steps.push('shutdown() returned');
-    }, { flavour: scoped });
+    runner.adopt(
+      async function finisher() {
+        steps.push('job done');
+        await runner.shutdown();
+        steps.push('shutdown() returned');
+      },
+      { flavour: scoped },
+    );
     const started = Date.now();
     await runner.accept();
     expect(steps).toEqual(['job done', 'shutdown() returned']);
@@ -62,22 +65,29 @@ describe('failures found from outside', () => {
   });
 
   it('a grace period of Infinity waits for a slow payload; one above what a timer can wait for is refused', async () => {
-    expect(() => new ServiceRunner({ gracePeriod: 2 ** 31 })).toThrow(/'gracePeriod' must be a number of milliseconds from 0 to 2147483647 .*or Infinity to wait forever, got 2147483648/);
+    expect(() => new ServiceRunner({ gracePeriod: 2 ** 31 })).toThrow(
+      /'gracePeriod' must be a number of milliseconds from 0 to 2147483647 .*or Infinity to wait forever, got 2147483648/,
+    );
     const runner = new ServiceRunner({ gracePeriod: 2 ** 31 - 1, handleSignals: false });
     expect(() => runner.adopt(() => {}, { flavour: inline, shutdownTimeout: 2 ** 40 })).toThrow(/'shutdownTimeout' must be .* or Infinity/);
     expect(() => runner.adopt(() => {}, { flavour: inline, restart: 'always', backoff: { max: 2 ** 31 } })).toThrow(
       /'backoff.max' must be a number of milliseconds from 0 to 2147483647 \(about 24.8 days\), got 2147483648/,
     );
-    expect(() => runner.adopt(() => {}, { flavour: inline, restart: 'always', backoff: { initial: Infinity } })).toThrow(/'backoff.initial'/);
+    expect(() => runner.adopt(() => {}, { flavour: inline, restart: 'always', backoff: { initial: Infinity } })).toThrow(
+      /'backoff.initial'/,
+    );
 
     const { runner: patient, warnings } = testRunner({ gracePeriod: Infinity });
     let stopped = false;
-    patient.adopt(async function slowToStop() {
-      const signal = currentSignal();
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      stopped = true;
-    }, { flavour: scoped });
+    patient.adopt(
+      async function slowToStop() {
+        const signal = currentSignal();
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        stopped = true;
+      },
+      { flavour: scoped },
+    );
     const accepting = patient.accept();
     await patient.whenRunning();
     await patient.shutdown();
@@ -102,12 +112,18 @@ describe('failures found from outside', () => {
     expect(kept.label).toBe('field');
 
     const Runless = service({ flavour: inline })(class Runless {} as any);
-    expect(() => new Runless()).toThrow(/@service\(\) class Runless has no run\(\): give it a run\(\) method, or a run field that holds a function/);
+    expect(() => new Runless()).toThrow(
+      /@service\(\) class Runless has no run\(\): give it a run\(\) method, or a run field that holds a function/,
+    );
   });
 
   it('a stop that begins while a flavour given by name still loads: the payload never starts, no runner is made, the process exits', () => {
     const app = fileURLToPath(new URL('./fixtures/app/', import.meta.url));
-    const { stdout, stderr, status } = spawnSync(process.execPath, ['stop-while-loading.mjs'], { cwd: app, encoding: 'utf8', timeout: 10_000 });
+    const { stdout, stderr, status } = spawnSync(process.execPath, ['stop-while-loading.mjs'], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect({ stderr, status }).toEqual({ stderr: '', status: 0 });
     expect(stdout).toBe('accept resolved\n["late: cancelled"]\n');
   });
@@ -150,7 +166,7 @@ describe('found by trying to break the packed packages', () => {
     await accepting;
   });
 
-  it('executes started at once beyond one turn\'s limit all run, in the order they were made, each with its own result', async () => {
+  it("executes started at once beyond one turn's limit all run, in the order they were made, each with its own result", async () => {
     const { runner } = testRunner();
     const accepting = runner.accept();
     await runner.whenRunning();
@@ -158,10 +174,13 @@ describe('found by trying to break the packed packages', () => {
     const order: number[] = [];
     const results = await Promise.all(
       Array.from({ length: count }, (_, i) =>
-        runner.execute(() => {
-          order.push(i);
-          return i;
-        }, { flavour: inline }),
+        runner.execute(
+          () => {
+            order.push(i);
+            return i;
+          },
+          { flavour: inline },
+        ),
       ),
     );
     const expected = Array.from({ length: count }, (_, i) => i);
@@ -190,7 +209,9 @@ describe('found by trying to break the packed packages', () => {
       await runner.shutdown();
       const failure = await accepting;
       expect(failure?.name).toBe('PayloadFailure');
-      expect(failure?.message).toMatch(underSupervisor ? /payload 'sup' .*ChildFailure: child 'writer' .*cleanup failed/ : /payload 'writer' .*cleanup failed/);
+      expect(failure?.message).toMatch(
+        underSupervisor ? /payload 'sup' .*ChildFailure: child 'writer' .*cleanup failed/ : /payload 'writer' .*cleanup failed/,
+      );
     }
   });
 

@@ -34,7 +34,12 @@ describe('a flavour runner that never finishes starting', () => {
     await runner.shutdown();
     await expect(accepting).resolves.toBeUndefined();
     expect(ran).not.toContain('on the hung runner');
-    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/^payload 'waitsForever' \(hung-start, #\d+\) did not stop within 100 ms and was abandoned$/) }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: expect.stringMatching(/^payload 'waitsForever' \(hung-start, #\d+\) did not stop within 100 ms and was abandoned$/),
+      }),
+    );
   });
 
   it('rejects an execute() that waits for it once the runner stops', async () => {

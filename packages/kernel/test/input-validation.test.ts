@@ -20,9 +20,7 @@ describe('bad input gets a clear, early error', () => {
     await expect(runner.execute(() => undefined, { flavour: 'quantum' })).rejects.toThrow(
       /unknown flavour 'quantum': .* package 'cobald-flavour-quantum' is not installed; install it/,
     );
-    await expect(runner.execute(() => undefined, { flavour: '@acme/quantum' })).rejects.toThrow(
-      /'@acme\/cobald-flavour-quantum'/,
-    );
+    await expect(runner.execute(() => undefined, { flavour: '@acme/quantum' })).rejects.toThrow(/'@acme\/cobald-flavour-quantum'/);
     await runner.shutdown();
     await accepting;
   });

@@ -22,9 +22,19 @@ describe('diagnostics channels', () => {
     try {
       const { runner } = testRunner();
       const accepting = runner.accept();
-      await runner.execute(function double(x: number) { return 2 * x; }, { flavour: inline, args: [21] });
+      await runner.execute(
+        function double(x: number) {
+          return 2 * x;
+        },
+        { flavour: inline, args: [21] },
+      );
       await runner
-        .execute(function broken() { throw new Error('nope'); }, { flavour: inline })
+        .execute(
+          function broken() {
+            throw new Error('nope');
+          },
+          { flavour: inline },
+        )
         .catch(() => {});
       await runner.shutdown();
       await accepting;
@@ -69,7 +79,13 @@ describe('diagnostics channels', () => {
       runner.adopt(
         supervisor({
           name: 'tree',
-          children: [{ name: 'leaf', flavour: inline, payload: async () => runner.execute(() => 1, { flavour: inline, name: 'inner' }).then(() => undefined) }],
+          children: [
+            {
+              name: 'leaf',
+              flavour: inline,
+              payload: async () => runner.execute(() => 1, { flavour: inline, name: 'inner' }).then(() => undefined),
+            },
+          ],
         }),
       );
       const accepting = runner.accept();
@@ -80,7 +96,14 @@ describe('diagnostics channels', () => {
       channel.unsubscribe(handlers as never);
     }
     const sorted = (prefix: string) => events.filter((e) => e.includes(prefix)).sort();
-    expect(sorted('flaky')).toEqual(['end flaky#0 failed', 'end flaky#1 failed', 'end flaky#2 done', 'start flaky#0', 'start flaky#1', 'start flaky#2']);
+    expect(sorted('flaky')).toEqual([
+      'end flaky#0 failed',
+      'end flaky#1 failed',
+      'end flaky#2 done',
+      'start flaky#0',
+      'start flaky#1',
+      'start flaky#2',
+    ]);
     expect(sorted(' leaf#')).toEqual(['end leaf#0 done', 'start leaf#0']);
     expect(sorted(' inner#')).toEqual(['end inner#0 done', 'start inner#0']);
     expect(sorted(' tree#')).toEqual(['end tree#0 done', 'start tree#0']);
@@ -94,10 +117,13 @@ describe('diagnostics channels', () => {
     try {
       const { runner } = testRunner();
       const accepting = runner.accept();
-      const inside = await runner.execute(async function spanned() {
-        await new Promise((resolve) => setImmediate(resolve));
-        return span.getStore();
-      }, { flavour: inline });
+      const inside = await runner.execute(
+        async function spanned() {
+          await new Promise((resolve) => setImmediate(resolve));
+          return span.getStore();
+        },
+        { flavour: inline },
+      );
       expect(inside).toBe('span of spanned');
       await runner.shutdown();
       await accepting;
@@ -112,7 +138,12 @@ describe('diagnostics channels', () => {
     subscribe('cobald:runtime', listener);
     try {
       const { runner } = testRunner();
-      runner.adopt(() => { throw new Error('fatal'); }, { flavour: inline });
+      runner.adopt(
+        () => {
+          throw new Error('fatal');
+        },
+        { flavour: inline },
+      );
       await runner.accept().catch(() => {});
     } finally {
       unsubscribe('cobald:runtime', listener);

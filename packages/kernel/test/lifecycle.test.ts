@@ -129,7 +129,15 @@ describe('accept and shutdown', () => {
     const result = await runScript(new URL('./fixtures/await-using.mjs', import.meta.url), [], { node: nodeOfLine(24) });
     expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
     expect(result.stdout).toBe(
-      ['leaving the block', 'payload stopped', 'accept resolved', 'after the block', 'accept rejected: PayloadFailure', 'disposed without throwing', ''].join('\n'),
+      [
+        'leaving the block',
+        'payload stopped',
+        'accept resolved',
+        'after the block',
+        'accept rejected: PayloadFailure',
+        'disposed without throwing',
+        '',
+      ].join('\n'),
     );
   }, 30_000);
 });

@@ -11,10 +11,13 @@ describe('restart policies', () => {
   it("'never' is the default: the first failure is fatal", async () => {
     const { runner } = testRunner();
     let runs = 0;
-    runner.adopt(() => {
-      runs++;
-      throw new Error('once');
-    }, { flavour: inline });
+    runner.adopt(
+      () => {
+        runs++;
+        throw new Error('once');
+      },
+      { flavour: inline },
+    );
     await expect(runner.accept()).rejects.toThrow(PayloadFailure);
     expect(runs).toBe(1);
   });
@@ -46,9 +49,12 @@ describe('restart policies', () => {
     const { runner } = testRunner();
     let runs = 0;
     const third = deferred();
-    runner.adopt(() => {
-      if (++runs === 3) third.resolve();
-    }, { flavour: inline, restart: 'always', backoff: fast, intensity: { restarts: 100, within: 1000 } });
+    runner.adopt(
+      () => {
+        if (++runs === 3) third.resolve();
+      },
+      { flavour: inline, restart: 'always', backoff: fast, intensity: { restarts: 100, within: 1000 } },
+    );
     const accepting = runner.accept();
     await third.promise;
     await runner.shutdown();
@@ -71,7 +77,9 @@ describe('restart policies', () => {
     expect(runs).toBe(3);
     expect(error.cause).toBeInstanceOf(RestartIntensityExceeded);
     const exceeded = error.cause as RestartIntensityExceeded;
-    expect(exceeded.message).toMatch(/payload 'crashLoop' \(restart-inline, #\d+\) exceeded its restart intensity of 2 restarts within 10000 ms/);
+    expect(exceeded.message).toMatch(
+      /payload 'crashLoop' \(restart-inline, #\d+\) exceeded its restart intensity of 2 restarts within 10000 ms/,
+    );
     expect((exceeded.cause as Error).message).toBe('crash 3');
     expect(logged.filter((l) => l.level === 'warn' && /restart \d in 1 ms/.test(l.msg))).toHaveLength(2);
   });
@@ -83,11 +91,14 @@ describe('restart policies', () => {
     subscribe('cobald:restart', listener);
     const starts: number[] = [];
     const fourth = deferred();
-    runner.adopt(() => {
-      starts.push(Date.now());
-      if (starts.length === 4) fourth.resolve();
-      else throw new Error('again');
-    }, { flavour: inline, restart: 'on-failure', backoff: { initial: 20, factor: 2, max: 50 }, intensity: { restarts: 5, within: 10_000 } });
+    runner.adopt(
+      () => {
+        starts.push(Date.now());
+        if (starts.length === 4) fourth.resolve();
+        else throw new Error('again');
+      },
+      { flavour: inline, restart: 'on-failure', backoff: { initial: 20, factor: 2, max: 50 }, intensity: { restarts: 5, within: 10_000 } },
+    );
     const accepting = runner.accept();
     await fourth.promise;
     await runner.shutdown();
@@ -101,9 +112,12 @@ describe('restart policies', () => {
 
   it('counts restarts in the tree, where a waiting payload is restarting', async () => {
     const { runner } = testRunner();
-    runner.adopt(() => {
-      throw new Error('down');
-    }, { flavour: inline, restart: 'on-failure', name: 'waits', backoff: { initial: 10_000 } });
+    runner.adopt(
+      () => {
+        throw new Error('down');
+      },
+      { flavour: inline, restart: 'on-failure', name: 'waits', backoff: { initial: 10_000 } },
+    );
     const accepting = runner.accept();
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(runner.tree().flavours[0]?.payloads[0]).toMatchObject({ name: 'waits', state: 'restarting', restarts: 1 });
@@ -135,7 +149,9 @@ describe('restart policies', () => {
     const { runner } = testRunner();
     const adopt = (options: object) => runner.adopt(() => undefined, { flavour: inline, ...options });
     expect(() => adopt({ restart: 'sometimes' })).toThrow(/'restart' must be one of 'never', 'on-failure', 'always'/);
-    expect(() => adopt({ restart: 'always', intensity: { restarts: -1, within: 1 } })).toThrow(/'intensity.restarts' must be a whole number/);
+    expect(() => adopt({ restart: 'always', intensity: { restarts: -1, within: 1 } })).toThrow(
+      /'intensity.restarts' must be a whole number/,
+    );
     expect(() => adopt({ backoff: { factor: 0.5 } })).toThrow(/'backoff.factor' must be a number >= 1/);
     expect(() => adopt({ shutdownTimeout: 'soon' })).toThrow(/'shutdownTimeout' must be a number of milliseconds from 0 to 2147483647/);
     expect(() => service({ flavour: inline, restart: 'sometimes' as never })).toThrow(/'restart' must be one of/);

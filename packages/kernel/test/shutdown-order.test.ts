@@ -10,7 +10,14 @@ describe('shutdown order and timeouts', () => {
   it('stops services newest first, one at a time, before closing the runners', async () => {
     const events: string[] = [];
     const ordered = inlineFlavour({ name: 'order-inline', events, cancellable: true });
-    const unit = (name: string) => service({ flavour: ordered, name })(class { run() { return forever(); } });
+    const unit = (name: string) =>
+      service({ flavour: ordered, name })(
+        class {
+          run() {
+            return forever();
+          }
+        },
+      );
     const { runner } = testRunner();
     const accepting = runner.accept();
     const units = [];
@@ -32,8 +39,20 @@ describe('shutdown order and timeouts', () => {
     const events: string[] = [];
     const deaf = inlineFlavour({ name: 'deaf-inline', events, cancellable: 'deaf' });
     const { runner, logged } = testRunner({ gracePeriod: 50 });
-    const Old = service({ flavour: deaf, name: 'old', shutdownTimeout: 30 })(class { run() { return forever(); } });
-    const New = service({ flavour: deaf, name: 'new', shutdownTimeout: 30 })(class { run() { return forever(); } });
+    const Old = service({ flavour: deaf, name: 'old', shutdownTimeout: 30 })(
+      class {
+        run() {
+          return forever();
+        }
+      },
+    );
+    const New = service({ flavour: deaf, name: 'new', shutdownTimeout: 30 })(
+      class {
+        run() {
+          return forever();
+        }
+      },
+    );
     const kept = [new Old()];
     const accepting = runner.accept();
     await tick();

@@ -119,9 +119,7 @@ function build(model: Tree, path: string, world: World, flavour: ReturnType<type
       const outcome = child.script[run++] ?? 'waits';
       world.events.push(`start ${at}`);
       world.live.add(at);
-      const stopped = new Promise<never>((_, reject) =>
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
-      );
+      const stopped = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
       // A run that ends by itself never awaits it; its flavour may still abort it a moment later.
       stopped.catch(() => {});
       try {
@@ -175,7 +173,11 @@ async function check(model: Tree, wait: number): Promise<void> {
   const world: World = { events: [], live: new Set(), produced: new Set() };
   const flavour = signalFlavour();
   const { runner } = testRunner({ gracePeriod: 1000 });
-  runner.adopt(build(model, '0', world, flavour), { restart: model.restart, backoff: { initial: 1, max: 1 }, intensity: { restarts: 2, within: 60_000 } });
+  runner.adopt(build(model, '0', world, flavour), {
+    restart: model.restart,
+    backoff: { initial: 1, max: 1 },
+    intensity: { restarts: 2, within: 60_000 },
+  });
   const accepting = runner.accept().then(
     () => ({ ok: true as const }),
     (error: unknown) => ({ ok: false as const, error }),
@@ -201,8 +203,12 @@ async function check(model: Tree, wait: number): Promise<void> {
   }
 
   // The shutdown's stops come in reverse tree order.
-  const stops = world.events.slice(stopAt).filter((e) => e.startsWith('stop ')).map((e) => e.slice(5));
-  for (let i = 1; i < stops.length; i++) expect({ before: stops[i - 1], after: stops[i], reverse: order(stops[i - 1]!, stops[i]!) > 0 }).toMatchObject({ reverse: true });
+  const stops = world.events
+    .slice(stopAt)
+    .filter((e) => e.startsWith('stop '))
+    .map((e) => e.slice(5));
+  for (let i = 1; i < stops.length; i++)
+    expect({ before: stops[i - 1], after: stops[i], reverse: order(stops[i - 1]!, stops[i]!) > 0 }).toMatchObject({ reverse: true });
   // Where nothing ended by itself, the stops are the starts reversed.
   if (!world.events.some((e) => e.startsWith('end ')) && result.ok) {
     const starts = world.events.filter((e) => e.startsWith('start ')).map((e) => e.slice(6));

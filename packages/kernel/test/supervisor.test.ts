@@ -90,7 +90,7 @@ describe('strategies', () => {
     await expect(accepting).resolves.toBeUndefined();
   });
 
-  it("restarts siblings whatever their own restart setting, and leaves children that ended alone", async () => {
+  it('restarts siblings whatever their own restart setting, and leaves children that ended alone', async () => {
     const lab = supervisionLab();
     const { runner } = testRunner();
     runner.adopt(
@@ -147,7 +147,12 @@ describe('escalation', () => {
     expect(failure.supervisor.name).toBe('ingest');
     expect(lab.log.slice(3)).toEqual(['cancel exporter', 'cancel db']);
     // Logged the moment the supervisor met it, before the siblings stopped.
-    expect(logged[0]).toMatchObject({ level: 'error', msg: expect.stringMatching(/^child 'consumer' .* failed: Error: connection refused; supervisor 'ingest' stops its children and fails$/) });
+    expect(logged[0]).toMatchObject({
+      level: 'error',
+      msg: expect.stringMatching(
+        /^child 'consumer' .* failed: Error: connection refused; supervisor 'ingest' stops its children and fails$/,
+      ),
+    });
   });
 
   it("takes a value returned by a 'never' child for a failure, as an OrphanedReturn", async () => {
@@ -184,7 +189,11 @@ describe('escalation', () => {
       supervisor({
         name: 'budget',
         intensity: { restarts: 2, within: 10_000 },
-        children: [lab.child('steady'), lab.child('a', { restart: 'on-failure', backoff: fast }), lab.child('b', { restart: 'on-failure', backoff: fast })],
+        children: [
+          lab.child('steady'),
+          lab.child('a', { restart: 'on-failure', backoff: fast }),
+          lab.child('b', { restart: 'on-failure', backoff: fast }),
+        ],
       }),
     );
     const accepting = runner.accept();
@@ -207,9 +216,7 @@ describe('escalation', () => {
     const { runner } = testRunner();
     const inner = supervisor({ name: 'inner', children: [lab.child('x'), lab.child('y')] });
     const middle = supervisor({ name: 'middle', children: [lab.child('m'), inner] });
-    runner.adopt(
-      supervisor({ name: 'outer', children: [lab.child('o'), { payload: middle, restart: 'on-failure', backoff: fast }] }),
-    );
+    runner.adopt(supervisor({ name: 'outer', children: [lab.child('o'), { payload: middle, restart: 'on-failure', backoff: fast }] }));
     const accepting = runner.accept();
     await turns();
     expect(lab.log).toEqual(['start o', 'start m', 'start x', 'start y']);
@@ -320,7 +327,14 @@ describe('the tree', () => {
       childRestarts: 1,
       children: [
         { name: 'db', flavour: 'lab', restarts: 1, children: [] },
-        { name: 'exporters', flavour: 'supervisor', strategy: 'one-for-one', childRestarts: 0, restarts: 1, children: [{ name: 'http', flavour: 'lab' }] },
+        {
+          name: 'exporters',
+          flavour: 'supervisor',
+          strategy: 'one-for-one',
+          childRestarts: 0,
+          restarts: 1,
+          children: [{ name: 'http', flavour: 'lab' }],
+        },
       ],
     });
     expect(JSON.parse(JSON.stringify(tree))).toEqual(tree);

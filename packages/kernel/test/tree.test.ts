@@ -67,10 +67,42 @@ describe('tree()', () => {
       {
         state: 'running',
         flavours: [
-          { flavour: 'asyncio', payloads: [{ id: 3, name: 'poll', flavour: 'asyncio', kind: 'adopt', state: 'running', service: false, restarts: 0, startedAt: 0, children: [] }] },
-          { flavour: 'trio', payloads: [{ id: 4, name: 'Watcher.run', flavour: 'trio', kind: 'adopt', state: 'queued', service: true, restarts: 2, children: [] }] },
+          {
+            flavour: 'asyncio',
+            payloads: [
+              {
+                id: 3,
+                name: 'poll',
+                flavour: 'asyncio',
+                kind: 'adopt',
+                state: 'running',
+                service: false,
+                restarts: 0,
+                startedAt: 0,
+                children: [],
+              },
+            ],
+          },
+          {
+            flavour: 'trio',
+            payloads: [
+              { id: 4, name: 'Watcher.run', flavour: 'trio', kind: 'adopt', state: 'queued', service: true, restarts: 2, children: [] },
+            ],
+          },
         ],
-        ended: [{ id: 2, name: 'fetchConfig', flavour: 'asyncio', kind: 'execute', state: 'failed', service: false, restarts: 0, startedAt: 0, children: [] }],
+        ended: [
+          {
+            id: 2,
+            name: 'fetchConfig',
+            flavour: 'asyncio',
+            kind: 'execute',
+            state: 'failed',
+            service: false,
+            restarts: 0,
+            startedAt: 0,
+            children: [],
+          },
+        ],
       },
       12_500,
     );

@@ -113,7 +113,12 @@
         row.append(el('td', null, p.service ? 'service' : p.kind));
         row.append(el('td', null, null, el('span', `badge state-${String(p.state).replace(/[^a-z-]/g, '')}`, p.state)));
         // Executes' end times are not kept (there are too many): their start says when.
-        const when = typeof p.endedAt === 'number' ? `${duration(now - p.endedAt)} ago` : typeof p.startedAt === 'number' ? `started ${duration(now - p.startedAt)} ago` : '';
+        const when =
+          typeof p.endedAt === 'number'
+            ? `${duration(now - p.endedAt)} ago`
+            : typeof p.startedAt === 'number'
+              ? `started ${duration(now - p.startedAt)} ago`
+              : '';
         row.append(el('td', null, when));
         row.append(el('td', 'error', p.lastError && p.state === 'failed' ? errorText(p.lastError) : ''));
         return row;
@@ -135,10 +140,11 @@
   /** Series definitions and data columns of each chart, from the points. */
   function chartSpecs(list, flavours) {
     const xs = list.map((p) => p.t);
-    const col = (read) => list.map((p) => {
-      const value = read(p);
-      return value === undefined ? null : value;
-    });
+    const col = (read) =>
+      list.map((p) => {
+        const value = read(p);
+        return value === undefined ? null : value;
+      });
     const byFlavour = (fields) =>
       flavours.flatMap((name, i) =>
         fields.map(([field, dash]) => ({
@@ -147,8 +153,20 @@
         })),
       );
     return {
-      throughput: { unit: '/s', columns: byFlavour([['started', undefined], ['ended', [5, 4]]]) },
-      latency: { unit: 'ms', columns: byFlavour([['p50', undefined], ['p99', [5, 4]]]) },
+      throughput: {
+        unit: '/s',
+        columns: byFlavour([
+          ['started', undefined],
+          ['ended', [5, 4]],
+        ]),
+      },
+      latency: {
+        unit: 'ms',
+        columns: byFlavour([
+          ['p50', undefined],
+          ['p99', [5, 4]],
+        ]),
+      },
       pool: {
         unit: '',
         columns: [

@@ -52,7 +52,6 @@ const notesKept = 1024;
 /** Ends of adopted runs whose time is remembered (the kernel's tree lists fewer ended payloads). */
 const endsKept = 1024;
 
-
 /** Options of a {@link Collector}. */
 export interface CollectorOptions {
   readonly onRun?: RunObserver;

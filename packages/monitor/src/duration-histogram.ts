@@ -18,8 +18,7 @@ interface Series {
 
 export class DurationHistogram {
   readonly name = 'cobald_payload_duration_seconds';
-  readonly help =
-    'How long payload runs took until they ended, by flavour, kind (adopt or execute) and outcome (done, failed, cancelled)';
+  readonly help = 'How long payload runs took until they ended, by flavour, kind (adopt or execute) and outcome (done, failed, cancelled)';
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   readonly #bounds: readonly number[];

@@ -48,7 +48,8 @@ export function health(sources: HealthSources): Health {
 export function readiness(sources: HealthSources): Readiness {
   const tree = sources.tree();
   if (tree.state === 'idle') return { ok: false, status: 'idle' };
-  if (tree.state === 'stopping' || sources.stopping() || (tree.state === 'running' && !sources.running())) return { ok: false, status: 'stopping' };
+  if (tree.state === 'stopping' || sources.stopping() || (tree.state === 'running' && !sources.running()))
+    return { ok: false, status: 'stopping' };
   if (tree.state !== 'running' || hasQueued(tree)) return { ok: false, status: 'starting' };
   return { ok: true, status: 'ready' };
 }

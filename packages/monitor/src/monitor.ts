@@ -109,7 +109,16 @@ export async function attachMonitor(runner: MonitoredRunner, options: MonitorOpt
     },
   });
   const server = createMonitorServer(
-    { assets, token, tree, pageTree, series: () => collector.series.points(), health: () => health(sources), readiness: () => readiness(sources), metrics: () => metrics.expose() },
+    {
+      assets,
+      token,
+      tree,
+      pageTree,
+      series: () => collector.series.points(),
+      health: () => health(sources),
+      readiness: () => readiness(sources),
+      metrics: () => metrics.expose(),
+    },
     streams,
   );
   await new Promise<void>((resolve, reject) => {
@@ -149,7 +158,8 @@ export async function attachMonitor(runner: MonitoredRunner, options: MonitorOpt
 function checkOptions(options: MonitorOptions): MonitorOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('the options must be an object');
   const { host, port, token, loopDelayLimit } = options;
-  if (host !== undefined && (typeof host !== 'string' || host === '')) throw new TypeError(`'host' must be a non-empty string, got ${String(host)}`);
+  if (host !== undefined && (typeof host !== 'string' || host === ''))
+    throw new TypeError(`'host' must be a non-empty string, got ${String(host)}`);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     throw new TypeError(`'port' must be an integer from 0 to 65535, got ${String(port)}`);
   }

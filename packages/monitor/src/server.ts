@@ -129,7 +129,10 @@ export function createMonitorServer(sources: ServerSources, streams: EventStream
     }
     if (url.pathname === '/' && expected && url.searchParams.has('token')) {
       // Trade the token in the address for a cookie, so it leaves the address bar and history.
-      response.setHeader('set-cookie', `${cookieName}=${encodeURIComponent(url.searchParams.get('token')!)}; Path=/; HttpOnly; SameSite=Strict`);
+      response.setHeader(
+        'set-cookie',
+        `${cookieName}=${encodeURIComponent(url.searchParams.get('token')!)}; Path=/; HttpOnly; SameSite=Strict`,
+      );
       response.setHeader('location', '/');
       send(response, 303, 'text/plain; charset=utf-8', 'see /\n');
       return;

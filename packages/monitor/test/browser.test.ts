@@ -17,7 +17,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 const chromiumPath = '/usr/bin/chromium';
 const fixture = fileURLToPath(new URL('./fixtures/demo-monitor.mjs', import.meta.url));
 const repository = fileURLToPath(new URL('../../../', import.meta.url));
-const screenshots = process.env.COBALD_SCREENSHOT_DIR ? resolve(repository, process.env.COBALD_SCREENSHOT_DIR) : mkdtempSync(join(tmpdir(), 'cobald-monitor-'));
+const screenshots = process.env.COBALD_SCREENSHOT_DIR
+  ? resolve(repository, process.env.COBALD_SCREENSHOT_DIR)
+  : mkdtempSync(join(tmpdir(), 'cobald-monitor-'));
 const hostileName = '<img src=x onerror="window.pwned=1">feed';
 const hostileError = '<script>window.pwned=2</script> connection lost';
 

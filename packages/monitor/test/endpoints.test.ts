@@ -266,17 +266,35 @@ describe('/metrics', () => {
         )
         .catch(() => {});
     }
-    await until(() => monitor.tree().flavours?.[0]?.payloads?.some((p) => p.name === 'flaky' && p.state === 'running' && p.restarts === 2) ?? false);
+    await until(
+      () => monitor.tree().flavours?.[0]?.payloads?.some((p) => p.name === 'flaky' && p.state === 'running' && p.restarts === 2) ?? false,
+    );
 
     const { samples } = parseMetrics((await get(`${monitor.url}metrics`)).body);
     const count = (labels: Record<string, string>) => sampleValue(samples, 'cobald_payload_duration_seconds_count', labels);
     expect(count({ flavour: 'asyncio', kind: 'execute', outcome: 'done' })).toBe(7);
     expect(count({ flavour: 'asyncio', kind: 'execute', outcome: 'failed' })).toBe(3);
     expect(count({ flavour: 'asyncio', kind: 'adopt', outcome: 'failed' })).toBe(2);
-    expect(sampleValue(samples, 'cobald_payload_duration_seconds_bucket', { flavour: 'asyncio', kind: 'execute', outcome: 'failed', le: '+Inf' })).toBe(3);
+    expect(
+      sampleValue(samples, 'cobald_payload_duration_seconds_bucket', {
+        flavour: 'asyncio',
+        kind: 'execute',
+        outcome: 'failed',
+        le: '+Inf',
+      }),
+    ).toBe(3);
     // Each failing execute slept 2 ms: none ended within 100 µs, all within 5 s.
-    expect(sampleValue(samples, 'cobald_payload_duration_seconds_bucket', { flavour: 'asyncio', kind: 'execute', outcome: 'failed', le: '0.0001' })).toBe(0);
-    expect(sampleValue(samples, 'cobald_payload_duration_seconds_sum', { flavour: 'asyncio', kind: 'execute', outcome: 'failed' })).toBeGreaterThanOrEqual(0.005);
+    expect(
+      sampleValue(samples, 'cobald_payload_duration_seconds_bucket', {
+        flavour: 'asyncio',
+        kind: 'execute',
+        outcome: 'failed',
+        le: '0.0001',
+      }),
+    ).toBe(0);
+    expect(
+      sampleValue(samples, 'cobald_payload_duration_seconds_sum', { flavour: 'asyncio', kind: 'execute', outcome: 'failed' }),
+    ).toBeGreaterThanOrEqual(0.005);
     expect(sampleValue(samples, 'cobald_restarts_total', { name: 'flaky' })).toBe(2);
     expect(sampleValue(samples, 'cobald_payloads', { flavour: 'asyncio', state: 'running' })).toBe(2);
     // No label carries an id.
@@ -320,7 +338,9 @@ describe('/metrics', () => {
       );
     }
     await accept(runner);
-    await until(() => (monitor.tree().flavours?.[0]?.payloads ?? []).filter((p) => p.restarts === 1 && p.state === 'running').length === 105);
+    await until(
+      () => (monitor.tree().flavours?.[0]?.payloads ?? []).filter((p) => p.restarts === 1 && p.state === 'running').length === 105,
+    );
     const { samples } = parseMetrics((await get(`${monitor.url}metrics`)).body);
     const restarts = samples.filter((s) => s.name === 'cobald_restarts_total');
     expect(restarts).toHaveLength(101);

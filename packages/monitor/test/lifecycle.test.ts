@@ -70,7 +70,9 @@ describe('health and readiness through a life', () => {
     // A restart: the page hears of it at once, and the daemon stays healthy and ready meanwhile.
     failOnce.resolve();
     const restarted = await stream.next(
-      (e) => e.event === 'tree' && e.data.tree.flavours.some((b: any) => b.payloads.some((p: any) => p.name === 'flaky' && p.state === 'restarting')),
+      (e) =>
+        e.event === 'tree' &&
+        e.data.tree.flavours.some((b: any) => b.payloads.some((p: any) => p.name === 'flaky' && p.state === 'restarting')),
       2000,
     );
     const flaky = restarted.data.tree.flavours.flatMap((b: any) => b.payloads).find((p: any) => p.name === 'flaky');

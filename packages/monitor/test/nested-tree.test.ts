@@ -67,7 +67,14 @@ describe('a nested supervision tree', () => {
 
     const tree = JSON.parse((await get(`${monitor.url}api/tree`)).body);
     const nodes = flatten(tree.flavours).map(({ node, depth }) => [node.name ?? node.flavour, depth]);
-    expect(nodes).toEqual(expect.arrayContaining([['ingest', 1], ['db', 2], ['exporters', 2], ['push', 3]]));
+    expect(nodes).toEqual(
+      expect.arrayContaining([
+        ['ingest', 1],
+        ['db', 2],
+        ['exporters', 2],
+        ['push', 3],
+      ]),
+    );
     const push = flatten(tree.flavours).find(({ node }) => node.name === 'push')!.node;
     expect(push).toMatchObject({ flavour: 'asyncio', restarts: 1, lastError: { message: '<i>push</i> refused' } });
     expect(flatten(tree.flavours).find(({ node }) => node.name === 'ingest')!.node).toMatchObject({ strategy: 'one-for-one' });

@@ -14,8 +14,7 @@ const run = async (scenario: string) => {
   return result.stdout;
 };
 
-const blamed = (name: string, flavour: string) =>
-  `accept rejected: PayloadFailure: payload '${name}' (${flavour}, #`;
+const blamed = (name: string, flavour: string) => `accept rejected: PayloadFailure: payload '${name}' (${flavour}, #`;
 
 describe('an error that escapes a payload is that payload failure', () => {
   it.each([
@@ -25,15 +24,21 @@ describe('an error that escapes a payload is that payload failure', () => {
     ['trio-timer', 'trioTicking', 'trio', 'thrown by a timer of a trio payload'],
     ['trio-among-many', 'trioLate', 'trio', 'thrown after many steps'],
     ['after-it-ended', 'leavesATimer', 'asyncio', 'thrown after the payload returned'],
-  ])('%s: logged at once, then a graceful stop, and accept() rejects naming the payload', async (scenario, name, flavour, message) => {
-    const stdout = await run(scenario);
-    const lines = stdout.split('\n');
-    // Logged the moment it happened, before the stop.
-    expect(lines[0]).toMatch(new RegExp(`^error: payload '${name}' \\(${flavour}, #\\d+\\) failed, so the runtime stopped: Error: ${message}$`));
-    expect(stdout).toContain('bystander finally ran\n');
-    expect(stdout).toContain(blamed(name, flavour));
-    expect(stdout).toContain(`| cause: ${message}\n`);
-  }, 30_000);
+  ])(
+    '%s: logged at once, then a graceful stop, and accept() rejects naming the payload',
+    async (scenario, name, flavour, message) => {
+      const stdout = await run(scenario);
+      const lines = stdout.split('\n');
+      // Logged the moment it happened, before the stop.
+      expect(lines[0]).toMatch(
+        new RegExp(`^error: payload '${name}' \\(${flavour}, #\\d+\\) failed, so the runtime stopped: Error: ${message}$`),
+      );
+      expect(stdout).toContain('bystander finally ran\n');
+      expect(stdout).toContain(blamed(name, flavour));
+      expect(stdout).toContain(`| cause: ${message}\n`);
+    },
+    30_000,
+  );
 
   it('trio: the failing operation is halted, its own finally runs', async () => {
     expect(await run('trio-timer')).toContain('trioTicking finally ran\n');
@@ -48,11 +53,19 @@ describe('an error that escapes a payload is that payload failure', () => {
   it.each([
     ['asyncio-restart', 'flaky', 'asyncio'],
     ['trio-restart', 'trioFlaky', 'trio'],
-  ])('%s: with restart: on-failure the payload is restarted and the runner keeps running', async (scenario, name, flavour) => {
-    const stdout = await run(scenario);
-    expect(stdout).toMatch(new RegExp(`^${name} run 1\nwarn: payload '${name}' \\(${flavour}, #2\\) ended with Error: first run fails; restart 1 in 10 ms\n${name} run 2\n`));
-    expect(stdout).toContain('accept resolved\n');
-  }, 30_000);
+  ])(
+    '%s: with restart: on-failure the payload is restarted and the runner keeps running',
+    async (scenario, name, flavour) => {
+      const stdout = await run(scenario);
+      expect(stdout).toMatch(
+        new RegExp(
+          `^${name} run 1\nwarn: payload '${name}' \\(${flavour}, #2\\) ended with Error: first run fails; restart 1 in 10 ms\n${name} run 2\n`,
+        ),
+      );
+      expect(stdout).toContain('accept resolved\n');
+    },
+    30_000,
+  );
 
   it('in a child of a supervisor: the supervisor restarts it by its strategy (one-for-all: with its sibling)', async () => {
     const stdout = await run('supervisor-child');
@@ -89,7 +102,9 @@ describe('an error that escapes a payload is that payload failure', () => {
 
   it("an error from the application's own code stops the runner gracefully as an UncaughtFailure", async () => {
     const stdout = await run('unowned');
-    expect(stdout).toContain("accept rejected: UncaughtFailure: an error escaped outside any payload (uncaughtException), so the runtime stopped: Error: thrown by the application's own code");
+    expect(stdout).toContain(
+      "accept rejected: UncaughtFailure: an error escaped outside any payload (uncaughtException), so the runtime stopped: Error: thrown by the application's own code",
+    );
     expect(stdout).toContain('bystander finally ran\n');
   }, 30_000);
 

@@ -23,16 +23,22 @@ afterEach(async () => {
 
 /** Adopt a payload of every flavour that waits to be stopped; count how often each stopped. */
 function adoptWaiters(runner: ReturnType<typeof recordingRunner>['runner'], stopped: Record<string, number>) {
-  runner.adopt(async function asyncioWaiter() {
-    await new Promise((resolve) => setTimeout(resolve, 60_000, undefined).unref());
-  }, { flavour: asyncio });
-  runner.adopt(function* trioWaiter() {
-    try {
-      yield* suspend();
-    } finally {
-      stopped['trio'] = (stopped['trio'] ?? 0) + 1;
-    }
-  }, { flavour: trio });
+  runner.adopt(
+    async function asyncioWaiter() {
+      await new Promise((resolve) => setTimeout(resolve, 60_000, undefined).unref());
+    },
+    { flavour: asyncio },
+  );
+  runner.adopt(
+    function* trioWaiter() {
+      try {
+        yield* suspend();
+      } finally {
+        stopped['trio'] = (stopped['trio'] ?? 0) + 1;
+      }
+    },
+    { flavour: trio },
+  );
   const waits = kits[2]!.waits();
   runner.adopt(waits.payload, { flavour: threading, args: waits.args, name: 'threadingWaiter' });
 }
@@ -59,10 +65,18 @@ describe('lifecycle races over every flavour', () => {
     const { runner } = recordingRunner();
     const ran: string[] = [];
     runner.adopt(async () => void ran.push('asyncio'), { flavour: asyncio });
-    runner.adopt(function* () { ran.push('trio'); }, { flavour: trio });
+    runner.adopt(
+      function* () {
+        ran.push('trio');
+      },
+      { flavour: trio },
+    );
     await runner.shutdown();
     await runner.shutdown();
-    expect(runner.tree().flavours.map((f) => [f.flavour, f.payloads.length])).toEqual([['asyncio', 1], ['trio', 1]]);
+    expect(runner.tree().flavours.map((f) => [f.flavour, f.payloads.length])).toEqual([
+      ['asyncio', 1],
+      ['trio', 1],
+    ]);
     const accepting = runner.accept();
     await runner.whenRunning();
     expect(await runner.execute((x: number) => x * 2, { flavour: threading, args: [21] })).toBe(42);
@@ -79,12 +93,22 @@ describe('lifecycle races over every flavour', () => {
       const accepting = runner.accept();
       const results = await Promise.all([
         runner.execute(async (x: number) => x + 1, { flavour: asyncio, args: [round] }),
-        runner.execute(function* (x: number) { return x + 2; }, { flavour: trio, args: [round] }),
+        runner.execute(
+          function* (x: number) {
+            return x + 2;
+          },
+          { flavour: trio, args: [round] },
+        ),
         runner.execute((x: number) => x + 3, { flavour: threading, args: [round] }),
       ]);
       expect(results).toEqual([round + 1, round + 2, round + 3]);
       if (round === 1) {
-        runner.adopt(async () => { throw new Error(`round ${round} failed`); }, { flavour: asyncio, name: 'failing' });
+        runner.adopt(
+          async () => {
+            throw new Error(`round ${round} failed`);
+          },
+          { flavour: asyncio, name: 'failing' },
+        );
         const failure = (await accepting.then(unexpected, (err: unknown) => err)) as PayloadFailure;
         expect(failure.payload.name).toBe('failing');
       } else {
@@ -98,19 +122,23 @@ describe('lifecycle races over every flavour', () => {
 
   it('a service whose constructor throws never runs; the others do', async () => {
     const ran: string[] = [];
-    const Good = service({ flavour: trio })(class Good {
-      *run() {
-        ran.push('good');
-      }
-    });
-    const Bad = service({ flavour: asyncio })(class Bad {
-      constructor() {
-        throw new Error('constructor failed');
-      }
-      async run() {
-        ran.push('bad');
-      }
-    });
+    const Good = service({ flavour: trio })(
+      class Good {
+        *run() {
+          ran.push('good');
+        }
+      },
+    );
+    const Bad = service({ flavour: asyncio })(
+      class Bad {
+        constructor() {
+          throw new Error('constructor failed');
+        }
+        async run() {
+          ran.push('bad');
+        }
+      },
+    );
     expect(() => new Bad()).toThrow('constructor failed');
     new Good();
     await Promise.resolve(); // services enrol once their constructor has finished
@@ -129,8 +157,20 @@ describe('lifecycle races over every flavour', () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     expect(gc).toBeDefined(); // the test script runs node with --expose-gc
     const ran: string[] = [];
-    const A = service({ flavour: asyncio })(class A { async run() { ran.push('asyncio'); } });
-    const T = service({ flavour: trio })(class T { *run() { ran.push('trio'); } });
+    const A = service({ flavour: asyncio })(
+      class A {
+        async run() {
+          ran.push('asyncio');
+        }
+      },
+    );
+    const T = service({ flavour: trio })(
+      class T {
+        *run() {
+          ran.push('trio');
+        }
+      },
+    );
     (() => {
       new A();
       new T();
@@ -182,7 +222,9 @@ describe('signals and exit, in a child process', () => {
     );
     const failed = await runFixture('lifecycle.mjs', ['exits-after-failure']);
     expect(failed).toMatchObject({ code: 1, signal: null, stderr: '' });
-    expect(failed.stdout).toMatch(/accept rejected: payload 'failing' \(threading, #\d+\) failed, so the runtime stopped: Error: thread failed 1\nexited 1 within a second of settling: true\n$/);
+    expect(failed.stdout).toMatch(
+      /accept rejected: payload 'failing' \(threading, #\d+\) failed, so the runtime stopped: Error: thread failed 1\nexited 1 within a second of settling: true\n$/,
+    );
     expect(failed.stdout).not.toContain('process.exit');
   }, 30_000);
 });

@@ -6,14 +6,7 @@
  * nothing of the runtime active.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import {
-  OrphanedReturn,
-  PayloadCancelled,
-  PayloadFailure,
-  RunnerStopping,
-  currentSignal,
-  isCancellation,
-} from '@cobald/kernel';
+import { OrphanedReturn, PayloadCancelled, PayloadFailure, RunnerStopping, currentSignal, isCancellation } from '@cobald/kernel';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { trio } from '@cobald/flavour-trio';
 import { threading } from '@cobald/flavour-threading';
@@ -78,7 +71,9 @@ describe.each(kits)('$name payloads that misbehave', (kit: FlavourKit) => {
     await runner.shutdown();
     await expect(accepting).resolves.toBeUndefined();
     // A thread is terminated as well, but what it did was cut short all the same: abandoned, as elsewhere.
-    expect(logged.map(({ msg }) => msg)).toContainEqual(expect.stringMatching(/^payload 'stubborn' \(\w+, #\d+\) did not stop within 200 ms and was abandoned$/));
+    expect(logged.map(({ msg }) => msg)).toContainEqual(
+      expect.stringMatching(/^payload 'stubborn' \(\w+, #\d+\) did not stop within 200 ms and was abandoned$/),
+    );
     expect(logged.map(({ msg }) => msg)).not.toContainEqual(expect.stringContaining("'polite'"));
   });
 
@@ -87,7 +82,9 @@ describe.each(kits)('$name payloads that misbehave', (kit: FlavourKit) => {
     const accepting = runner.accept();
     await runner.whenRunning();
     const waits = kit.waits();
-    const inFlight = runner.execute(waits.payload, { flavour: kit.flavour, args: waits.args, name: 'inFlight' }).then(unexpected, (err: unknown) => err);
+    const inFlight = runner
+      .execute(waits.payload, { flavour: kit.flavour, args: waits.args, name: 'inFlight' })
+      .then(unexpected, (err: unknown) => err);
     await sleep(50);
     const stopping = runner.shutdown();
     const late = kit.returns();
@@ -107,7 +104,9 @@ describe.each(kits)('$name payloads that misbehave', (kit: FlavourKit) => {
     await runner.whenRunning();
     const stopping = runner.shutdown();
     const late = kit.returns();
-    expect(() => runner.adopt(late.payload, { flavour: kit.flavour, args: late.args, name: 'late' })).toThrow(new RunnerStopping('adopt', 'late'));
+    expect(() => runner.adopt(late.payload, { flavour: kit.flavour, args: late.args, name: 'late' })).toThrow(
+      new RunnerStopping('adopt', 'late'),
+    );
     await stopping;
     await accepting;
     expect(runner.tree().flavours).toEqual([]);
@@ -117,11 +116,14 @@ describe.each(kits)('$name payloads that misbehave', (kit: FlavourKit) => {
 describe('payloads that misbehave in their own flavour', () => {
   it('asyncio: rejecting with another error after its signal aborted is a failure, even during shutdown', async () => {
     const { runner } = recordingRunner();
-    runner.adopt(async function cleanupFails() {
-      const signal = currentSignal();
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      throw new Error('cleanup failed');
-    }, { flavour: asyncio });
+    runner.adopt(
+      async function cleanupFails() {
+        const signal = currentSignal();
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        throw new Error('cleanup failed');
+      },
+      { flavour: asyncio },
+    );
     const accepting = runner.accept().then(unexpected, (err: unknown) => err as PayloadFailure);
     await runner.whenRunning();
     await runner.shutdown();
@@ -132,14 +134,17 @@ describe('payloads that misbehave in their own flavour', () => {
 
   it('trio: a finally block that throws while halted is a failure', async () => {
     const { runner } = recordingRunner();
-    runner.adopt(function* haltFails() {
-      try {
-        yield* suspend();
-      } finally {
-        yield* effectionSleep(1);
-        throw new Error('halt failed');
-      }
-    }, { flavour: trio });
+    runner.adopt(
+      function* haltFails() {
+        try {
+          yield* suspend();
+        } finally {
+          yield* effectionSleep(1);
+          throw new Error('halt failed');
+        }
+      },
+      { flavour: trio },
+    );
     const accepting = runner.accept().then(unexpected, (err: unknown) => err as PayloadFailure);
     await runner.whenRunning();
     await runner.shutdown();
@@ -151,13 +156,28 @@ describe('payloads that misbehave in their own flavour', () => {
   it('threading: a result that cannot travel back (a function, a symbol) is an error, fatal when adopted', async () => {
     const { runner } = recordingRunner();
     const accepting = runner.accept().then(unexpected, (err: unknown) => err as PayloadFailure);
-    await expect(runner.execute(function givesFunction() { return () => 1; }, { flavour: threading })).rejects.toThrow(
-      /^the result of threading payload 'givesFunction' cannot be sent back to the main thread/,
+    await expect(
+      runner.execute(
+        function givesFunction() {
+          return () => 1;
+        },
+        { flavour: threading },
+      ),
+    ).rejects.toThrow(/^the result of threading payload 'givesFunction' cannot be sent back to the main thread/);
+    await expect(
+      runner.execute(
+        function givesSymbol() {
+          return Symbol('local');
+        },
+        { flavour: threading },
+      ),
+    ).rejects.toThrow(/^the result of threading payload 'givesSymbol' cannot be sent back to the main thread/);
+    runner.adopt(
+      function givesSymbol() {
+        return Symbol('local');
+      },
+      { flavour: threading },
     );
-    await expect(runner.execute(function givesSymbol() { return Symbol('local'); }, { flavour: threading })).rejects.toThrow(
-      /^the result of threading payload 'givesSymbol' cannot be sent back to the main thread/,
-    );
-    runner.adopt(function givesSymbol() { return Symbol('local'); }, { flavour: threading });
     const failure = await accepting;
     expect(failure.payload.name).toBe('givesSymbol');
     expect((failure.cause as Error).message).toMatch(/^the result of threading payload 'givesSymbol' cannot be sent back/);
@@ -171,28 +191,37 @@ describe('payloads that misbehave in their own flavour', () => {
         const tooLate = () => {
           try {
             if (call === 'adopt') runner.adopt(async () => {}, { flavour: asyncio, name: 'tooLate' });
-            else return runner.execute(async () => {}, { flavour: asyncio, name: 'tooLate' }).catch((err: unknown) => (refused.push(err), Promise.reject(err)));
+            else
+              return runner
+                .execute(async () => {}, { flavour: asyncio, name: 'tooLate' })
+                .catch((err: unknown) => (refused.push(err), Promise.reject(err)));
           } catch (err) {
             refused.push(err);
             throw err;
           }
         };
         if (flavour === 'asyncio') {
-          runner.adopt(async function poller() {
-            const signal = currentSignal();
-            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-            await tooLate();
-          }, { flavour: asyncio });
+          runner.adopt(
+            async function poller() {
+              const signal = currentSignal();
+              await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+              await tooLate();
+            },
+            { flavour: asyncio },
+          );
         } else {
-          runner.adopt(function* poller() {
-            try {
-              yield* suspend();
-            } finally {
-              yield* callOperation(async () => {
-                await tooLate();
-              });
-            }
-          }, { flavour: trio });
+          runner.adopt(
+            function* poller() {
+              try {
+                yield* suspend();
+              } finally {
+                yield* callOperation(async () => {
+                  await tooLate();
+                });
+              }
+            },
+            { flavour: trio },
+          );
         }
         const accepting = runner.accept();
         await runner.whenRunning();
@@ -210,27 +239,40 @@ describe('payloads that misbehave in their own flavour', () => {
     ['asyncio', 10_000],
     ['trio', 10_000],
     ['threading', 1_000],
-  ] as const)('a flood of adopts into %s from one payload: all %d run to their end', async (target, count) => {
-    const { runner } = recordingRunner({ flavours: { threading: { maxWorkers: 2 } } });
-    let done = 0;
-    const counter = new Int32Array(new SharedArrayBuffer(4));
-    runner.adopt(async function flooder() {
-      for (let i = 0; i < count; i++) {
-        if (target === 'asyncio') runner.adopt(async () => void done++, { flavour: asyncio });
-        else if (target === 'trio') runner.adopt(function* () { done++; }, { flavour: trio });
-        else runner.adopt((shared: Int32Array) => void Atomics.add(shared, 0, 1), { flavour: threading, args: [counter] });
-      }
-    }, { flavour: asyncio });
-    const accepting = runner.accept();
-    await runner.whenRunning();
-    const finished = () => (target === 'threading' ? Atomics.load(counter, 0) : done) === count;
-    const end = Date.now() + 60_000;
-    while (!finished() && Date.now() < end) await sleep(20);
-    // Let the last ones be taken out of the tree.
-    while (runner.tree().flavours.some((f) => f.payloads.length > 0) && Date.now() < end) await sleep(20);
-    expect(target === 'threading' ? Atomics.load(counter, 0) : done).toBe(count);
-    expect(runner.tree().flavours.flatMap((f) => f.payloads)).toEqual([]);
-    await runner.shutdown();
-    await expect(accepting).resolves.toBeUndefined();
-  }, 90_000);
+  ] as const)(
+    'a flood of adopts into %s from one payload: all %d run to their end',
+    async (target, count) => {
+      const { runner } = recordingRunner({ flavours: { threading: { maxWorkers: 2 } } });
+      let done = 0;
+      const counter = new Int32Array(new SharedArrayBuffer(4));
+      runner.adopt(
+        async function flooder() {
+          for (let i = 0; i < count; i++) {
+            if (target === 'asyncio') runner.adopt(async () => void done++, { flavour: asyncio });
+            else if (target === 'trio')
+              runner.adopt(
+                function* () {
+                  done++;
+                },
+                { flavour: trio },
+              );
+            else runner.adopt((shared: Int32Array) => void Atomics.add(shared, 0, 1), { flavour: threading, args: [counter] });
+          }
+        },
+        { flavour: asyncio },
+      );
+      const accepting = runner.accept();
+      await runner.whenRunning();
+      const finished = () => (target === 'threading' ? Atomics.load(counter, 0) : done) === count;
+      const end = Date.now() + 60_000;
+      while (!finished() && Date.now() < end) await sleep(20);
+      // Let the last ones be taken out of the tree.
+      while (runner.tree().flavours.some((f) => f.payloads.length > 0) && Date.now() < end) await sleep(20);
+      expect(target === 'threading' ? Atomics.load(counter, 0) : done).toBe(count);
+      expect(runner.tree().flavours.flatMap((f) => f.payloads)).toEqual([]);
+      await runner.shutdown();
+      await expect(accepting).resolves.toBeUndefined();
+    },
+    90_000,
+  );
 });

@@ -46,12 +46,14 @@ const slots = 4096;
 function program(names: readonly FlavourName[]): fc.Arbitrary<Program> {
   const flavour = fc.constantFrom(...names);
   const mainThread = names.filter((name) => name !== 'threading');
-  const adopt = fc.record({
-    kind: fc.constant('adopt' as const),
-    flavour: mainThread.length ? flavour : fc.constant('threading' as const),
-    behaviour: fc.constantFrom<Behaviour>('returns', 'returns', 'returnsValue', 'throws', 'hangs', 'hangs', 'adoptsMore'),
-    children: fc.array(flavour, { maxLength: 3 }),
-  }).map((step) => (step.behaviour === 'adoptsMore' && step.flavour === 'threading' ? { ...step, behaviour: 'returns' as const } : step));
+  const adopt = fc
+    .record({
+      kind: fc.constant('adopt' as const),
+      flavour: mainThread.length ? flavour : fc.constant('threading' as const),
+      behaviour: fc.constantFrom<Behaviour>('returns', 'returns', 'returnsValue', 'throws', 'hangs', 'hangs', 'adoptsMore'),
+      children: fc.array(flavour, { maxLength: 3 }),
+    })
+    .map((step) => (step.behaviour === 'adoptsMore' && step.flavour === 'threading' ? { ...step, behaviour: 'returns' as const } : step));
   const execute = fc.record({
     kind: fc.constant('execute' as const),
     flavour,
@@ -63,9 +65,9 @@ function program(names: readonly FlavourName[]): fc.Arbitrary<Program> {
     { weight: 1, arbitrary: fc.constant({ kind: 'shutdown' as const }) },
     { weight: 2, arbitrary: fc.constant({ kind: 'tick' as const }) },
   );
-  return fc.array(step, { minLength: 1, maxLength: 12 }).chain((steps) =>
-    fc.record({ steps: fc.constant(steps), acceptAt: fc.integer({ min: 0, max: steps.length }) }),
-  );
+  return fc
+    .array(step, { minLength: 1, maxLength: 12 })
+    .chain((steps) => fc.record({ steps: fc.constant(steps), acceptAt: fc.integer({ min: 0, max: steps.length }) }));
 }
 
 interface Adopted {
@@ -103,15 +105,19 @@ async function check(prog: Program): Promise<boolean> {
 
   for (const [index, step] of prog.steps.entries()) {
     if (index === prog.acceptAt) {
-      accepting = runner.accept().then(() => ({ ok: true }), (error: unknown) => ({ ok: false, error }));
+      accepting = runner.accept().then(
+        () => ({ ok: true }),
+        (error: unknown) => ({ ok: false, error }),
+      );
       void accepting.then(() => (settled = true));
     }
     if (step.kind === 'adopt') adopt(step.flavour, step.behaviour, step.children);
     else if (step.kind === 'execute') {
       const payload = makeExecutePayload(step.flavour, step.behaviour);
-      const outcome = runner
-        .execute(payload.payload as never, { flavour: flavours[step.flavour], args: payload.args })
-        .then((value: unknown) => ({ ok: true, value }), (value: unknown) => ({ ok: false, value }));
+      const outcome = runner.execute(payload.payload as never, { flavour: flavours[step.flavour], args: payload.args }).then(
+        (value: unknown) => ({ ok: true, value }),
+        (value: unknown) => ({ ok: false, value }),
+      );
       executes.push({ step, outcome });
     } else if (step.kind === 'shutdown') {
       shutdownSteps++;
@@ -119,7 +125,10 @@ async function check(prog: Program): Promise<boolean> {
     } else await new Promise((resolve) => setImmediate(resolve));
     await Promise.resolve();
   }
-  accepting ??= runner.accept().then(() => ({ ok: true }), (error: unknown) => ({ ok: false, error }));
+  accepting ??= runner.accept().then(
+    () => ({ ok: true }),
+    (error: unknown) => ({ ok: false, error }),
+  );
   void accepting.then(() => (settled = true));
 
   // Without shutdown steps: let every payload that ends by itself end before stopping.
@@ -129,7 +138,12 @@ async function check(prog: Program): Promise<boolean> {
     const deadline = Date.now() + 20_000;
     while (!settled && Date.now() < deadline && !adopted.filter(ends).every(done)) await sleep(2);
     // Their outcomes reach the supervisor a moment after the payload ends.
-    while (!settled && Date.now() < deadline && runner.tree().flavours.some((f) => f.payloads.some((p) => p.kind === 'adopt' && !isHanging(adopted, p.name)))) await sleep(2);
+    while (
+      !settled &&
+      Date.now() < deadline &&
+      runner.tree().flavours.some((f) => f.payloads.some((p) => p.kind === 'adopt' && !isHanging(adopted, p.name)))
+    )
+      await sleep(2);
   }
   void runner.shutdown();
   const result = await bounded(accepting, 20_000, 'accept() did not settle');
@@ -156,10 +170,14 @@ async function check(prog: Program): Promise<boolean> {
       if (entry.behaviour === 'returnsValue') expect(failure!.cause).toBeInstanceOf(OrphanedReturn);
       else expect((failure!.cause as Error).message).toBe(`${entry.label} failed`);
     } else if (entry.behaviour === 'returns' || entry.behaviour === 'adoptsMore') {
-      expect({ label: entry.label, ok: finished(entry, shared) || !started || stoppedWhileRunning(entry, result) }).toEqual({ label: entry.label, ok: true });
+      expect({ label: entry.label, ok: finished(entry, shared) || !started || stoppedWhileRunning(entry, result) }).toEqual({
+        label: entry.label,
+        ok: true,
+      });
     } else if (entry.behaviour === 'hangs') {
       // Stopped: seen in its abort handler or finally (a thread is terminated), or never started.
-      if (entry.flavour !== 'threading' && started) expect({ label: entry.label, seen: entry.seen.has('stopped') }).toEqual({ label: entry.label, seen: true });
+      if (entry.flavour !== 'threading' && started)
+        expect({ label: entry.label, seen: entry.seen.has('stopped') }).toEqual({ label: entry.label, seen: true });
     } else if (failing && entry.flavour !== 'threading') {
       // A failure in the main thread is always seen: it is the reported one or a later one.
       expect(failure).toBeDefined();
@@ -232,10 +250,14 @@ function makePayload(
         seen.add('started');
         const signal = currentSignal();
         await new Promise((_, reject) =>
-          signal.addEventListener('abort', () => {
-            seen.add('stopped');
-            reject(signal.reason);
-          }, { once: true }),
+          signal.addEventListener(
+            'abort',
+            () => {
+              seen.add('stopped');
+              reject(signal.reason);
+            },
+            { once: true },
+          ),
         );
       },
       args: [],

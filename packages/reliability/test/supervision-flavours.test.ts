@@ -147,7 +147,10 @@ describe.each(['asyncio', 'trio'] as const)('executes called from a %s payload',
     const runs = serviceWithExecutes(runner, kind, shared, outcomes);
     const accepting = runner.accept();
     await until(() => runs() === 2 && Atomics.load(shared, 1) === 2, 'the second run started its executes');
-    await until(() => runner.tree().flavours.some((b) => b.payloads.some((p) => p.children.length === 2)), 'the second run’s executes show');
+    await until(
+      () => runner.tree().flavours.some((b) => b.payloads.some((p) => p.children.length === 2)),
+      'the second run’s executes show',
+    );
     const service = runner.tree().flavours.find((b) => b.flavour === kind)!.payloads[0]!;
     expect(service).toMatchObject({ name: 'service', restarts: 1 });
     expect(names(service.children).sort()).toEqual(['promise of run 2', 'thread of run 2']);

@@ -120,7 +120,10 @@ describe('random supervision trees of asyncio and trio children', () => {
         const world: World = { events: [], live: new Set() };
         const { runner } = recordingRunner({ gracePeriod: 2000 });
         runner.adopt(build(model, '0', world));
-        const accepting = runner.accept().then(() => undefined, () => undefined);
+        const accepting = runner.accept().then(
+          () => undefined,
+          () => undefined,
+        );
         await new Promise((resolve) => setTimeout(resolve, wait));
         const stopAt = world.events.length;
         await runner.shutdown();
@@ -128,8 +131,12 @@ describe('random supervision trees of asyncio and trio children', () => {
         expect([...world.live]).toEqual([]);
         const started = world.events.filter((e) => e.startsWith('start ')).length;
         expect(world.events.length - started).toBe(started);
-        const stops = world.events.slice(stopAt).filter((e) => e.startsWith('stop ')).map((e) => e.slice(5));
-        for (let i = 1; i < stops.length; i++) expect({ stops, reverse: order(stops[i - 1]!, stops[i]!) > 0 }).toMatchObject({ reverse: true });
+        const stops = world.events
+          .slice(stopAt)
+          .filter((e) => e.startsWith('stop '))
+          .map((e) => e.slice(5));
+        for (let i = 1; i < stops.length; i++)
+          expect({ stops, reverse: order(stops[i - 1]!, stops[i]!) > 0 }).toMatchObject({ reverse: true });
       }),
       { numRuns: runs, timeout: 20_000 },
     );

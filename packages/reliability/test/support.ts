@@ -45,7 +45,12 @@ export const asyncioKit: FlavourKit = {
   flavour: asyncio,
   inMainThread: true,
   returns: (value) => ({ payload: async (v: unknown) => v, args: [value] }),
-  throws: (value) => ({ payload: async (v: unknown) => { throw v; }, args: [value] }),
+  throws: (value) => ({
+    payload: async (v: unknown) => {
+      throw v;
+    },
+    args: [value],
+  }),
   waits: () => ({
     payload: async () => {
       const signal = currentSignal();
@@ -60,9 +65,24 @@ export const trioKit: FlavourKit = {
   name: 'trio',
   flavour: trio,
   inMainThread: true,
-  returns: (value) => ({ payload: function* (v: unknown) { return v; }, args: [value] }),
-  throws: (value) => ({ payload: function* (v: unknown): Generator<never, never> { throw v; }, args: [value] }),
-  waits: () => ({ payload: function* () { yield* suspend(); }, args: [] }),
+  returns: (value) => ({
+    payload: function* (v: unknown) {
+      return v;
+    },
+    args: [value],
+  }),
+  throws: (value) => ({
+    payload: function* (v: unknown): Generator<never, never> {
+      throw v;
+    },
+    args: [value],
+  }),
+  waits: () => ({
+    payload: function* () {
+      yield* suspend();
+    },
+    args: [],
+  }),
   ignoresCancellation: () => ({
     payload: function* () {
       try {
@@ -83,7 +103,12 @@ export const threadingKit: FlavourKit = {
   flavour: threading,
   inMainThread: false,
   returns: (value) => ({ payload: (v: unknown) => v, args: [value] }),
-  throws: (value) => ({ payload: (v: unknown) => { throw v; }, args: [value] }),
+  throws: (value) => ({
+    payload: (v: unknown) => {
+      throw v;
+    },
+    args: [value],
+  }),
   // Waits for its signal (currentSignal() in the worker) and stops with its AbortError.
   waits: () => ({
     payload: async (begun?: Int32Array) => {

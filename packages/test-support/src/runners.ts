@@ -21,11 +21,13 @@ export function testRunner(options: ServiceRunnerOptions = {}) {
   const logged: Logged[] = [];
   const messages: string[] = [];
   const warnings: string[] = [];
-  const record = (level: Logged['level']) => (obj: object, msg = '') => {
-    logged.push({ level, msg, obj });
-    messages.push(msg);
-    if (level === 'warn') warnings.push(msg);
-  };
+  const record =
+    (level: Logged['level']) =>
+    (obj: object, msg = '') => {
+      logged.push({ level, msg, obj });
+      messages.push(msg);
+      if (level === 'warn') warnings.push(msg);
+    };
   const logger: Logger = { ...silentLogger, error: record('error'), warn: record('warn') };
   const runner = new ServiceRunner({ handleSignals: false, gracePeriod: 200, logger, ...options });
   return { runner, logged, messages, warnings };

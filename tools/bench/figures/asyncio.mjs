@@ -132,7 +132,13 @@ export const figures = [
         async () => (baseline = await one((p) => void p())),
         { iterations: short ? 2 : 5, hooks: { ours: hooks } },
       );
-      return { title: 'asyncio adopt, one payload alone: latency until it ran', unit: 'µs', ours: ours * 1000, baseline: baseline * 1000, note: 'reported' };
+      return {
+        title: 'asyncio adopt, one payload alone: latency until it ran',
+        unit: 'µs',
+        ours: ours * 1000,
+        baseline: baseline * 1000,
+        note: 'reported',
+      };
     },
   },
   {
@@ -170,7 +176,13 @@ export const figures = [
           },
         },
       );
-      return { title: `shutdown, ${count / 1000}k idle asyncio payloads, vs aborting bare promises`, unit: 'ms', ours, baseline, target: { op: '<=', ratio: 2 } };
+      return {
+        title: `shutdown, ${count / 1000}k idle asyncio payloads, vs aborting bare promises`,
+        unit: 'ms',
+        ours,
+        baseline,
+        target: { op: '<=', ratio: 2 },
+      };
     },
   },
   {

@@ -76,7 +76,12 @@ export const figures = [
     id: 'supervisor-heap',
     async measure({ child }) {
       const r = await child('supervisor-heap');
-      return { title: `heap per idle asyncio child of a supervisor (${r.count / 1000}k), vs per flat adopt`, unit: 'B', ...r, target: { op: '<=', ratio: 2 } };
+      return {
+        title: `heap per idle asyncio child of a supervisor (${r.count / 1000}k), vs per flat adopt`,
+        unit: 'B',
+        ...r,
+        target: { op: '<=', ratio: 2 },
+      };
     },
   },
 ];

@@ -55,18 +55,18 @@ export const figures = [
           hooks: {
             ours: hooks,
             baseline: {
-              beforeAll: () => void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
+              beforeAll: () =>
+                void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
               afterAll: () => pool.destroy(),
             },
           },
         },
       );
       // The reference: a hand-rolled pipelined MessageChannel to one worker.
-      const reference = await pair(
-        () => Promise.all(Array.from({ length: count }, (_, i) => port.call(i))),
-        undefined,
-        { iterations: short ? 3 : 10, hooks: { ours: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } } },
-      );
+      const reference = await pair(() => Promise.all(Array.from({ length: count }, (_, i) => port.call(i))), undefined, {
+        iterations: short ? 3 : 10,
+        hooks: { ours: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } },
+      });
       return [
         throughputRow(`threading execute: ${count / 1000}k calls in flight, vs piscina`, count, { ours, baseline }, 5),
         {
@@ -101,7 +101,8 @@ export const figures = [
           hooks: {
             ours: hooks,
             baseline: {
-              beforeAll: () => void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
+              beforeAll: () =>
+                void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
               afterAll: () => pool.destroy(),
             },
           },
@@ -155,13 +156,20 @@ export const figures = [
           hooks: {
             ours: hooks,
             baseline: {
-              beforeAll: () => void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
+              beforeAll: () =>
+                void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
               afterAll: () => pool.destroy(),
             },
           },
         },
       );
-      return { title: 'threading execute, one call alone: latency, vs piscina', unit: 'µs', ours: ours * 1000, baseline: baseline * 1000, note: 'reported' };
+      return {
+        title: 'threading execute, one call alone: latency, vs piscina',
+        unit: 'µs',
+        ours: ours * 1000,
+        baseline: baseline * 1000,
+        note: 'reported',
+      };
     },
   },
   {
@@ -245,12 +253,21 @@ export const figures = [
         async () => (ours = await one(() => state.runner.adopt(payload, { flavour: threading, args: [done.buffer] }))),
         async () =>
           (baseline = await one(() => {
-            const worker = new Worker(`const { workerData } = require('node:worker_threads'); (${payload})(workerData)`, { eval: true, workerData: done.buffer });
+            const worker = new Worker(`const { workerData } = require('node:worker_threads'); (${payload})(workerData)`, {
+              eval: true,
+              workerData: done.buffer,
+            });
             worker.once('exit', () => {});
           })),
         { iterations: short ? 2 : 3, hooks: { ours: hooks } },
       );
-      return { title: 'threading adopt, one payload alone on a warm pool: latency until it ran, vs a new Worker', unit: 'µs', ours: ours * 1000, baseline: baseline * 1000, note: 'reported' };
+      return {
+        title: 'threading adopt, one payload alone on a warm pool: latency until it ran, vs a new Worker',
+        unit: 'µs',
+        ours: ours * 1000,
+        baseline: baseline * 1000,
+        note: 'reported',
+      };
     },
   },
   {
@@ -301,7 +318,13 @@ export const figures = [
           },
         },
       );
-      return { title: `shutdown, ${count} idle threading payloads, vs terminating bare workers`, unit: 'ms', ours, baseline, target: { op: '<=', ratio: 2 } };
+      return {
+        title: `shutdown, ${count} idle threading payloads, vs terminating bare workers`,
+        unit: 'ms',
+        ours,
+        baseline,
+        target: { op: '<=', ratio: 2 },
+      };
     },
   },
 ];

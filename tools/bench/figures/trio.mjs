@@ -62,7 +62,12 @@ export const figures = [
         { iterations: short ? 3 : 10, hooks: { ours: unobserved.hooks } },
       );
       return [
-        throughputRow(`trio adopt: ${count / 1000}k no-op operations until all ran, vs observed scope.run()`, count, { ours, baseline }, 0.9),
+        throughputRow(
+          `trio adopt: ${count / 1000}k no-op operations until all ran, vs observed scope.run()`,
+          count,
+          { ours, baseline },
+          0.9,
+        ),
         {
           id: 'trio-adopt-reference',
           title: `trio adopt: ${count / 1000}k no-op operations until all ran, vs unobserved scope.run()`,
@@ -129,7 +134,13 @@ export const figures = [
       );
       // Python cobald stops 10k idle trio tasks in about the time Effection destroys a bare
       // scope of 10k (both ~390 ms where the issue was filed): faster than that scope is faster than Python.
-      return { title: `shutdown, ${count / 1000}k idle trio payloads, vs destroying a bare scope`, unit: 'ms', ours, baseline, target: { op: '<=', ratio: 1 } };
+      return {
+        title: `shutdown, ${count / 1000}k idle trio payloads, vs destroying a bare scope`,
+        unit: 'ms',
+        ours,
+        baseline,
+        target: { op: '<=', ratio: 1 },
+      };
     },
   },
   {

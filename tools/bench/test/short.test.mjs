@@ -48,12 +48,16 @@ test('run.mjs --node <major> runs it under that Node line', { timeout: 120_000 }
   mkdirSync(bin, { recursive: true });
   symlinkSync(process.execPath, path.join(bin, 'node'));
   const env = { ...process.env, COBALD_NODE_CACHE: cache };
-  const { stdout, stderr } = await promisify(execFile)(process.execPath, [run, '--short', '--only', 'asyncio-latency', '--node', major], { env, maxBuffer: 1 << 20 }).finally(() =>
-    rmSync(cache, { recursive: true, force: true }),
-  );
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [run, '--short', '--only', 'asyncio-latency', '--node', major], {
+    env,
+    maxBuffer: 1 << 20,
+  }).finally(() => rmSync(cache, { recursive: true, force: true }));
   assert.match(stderr, new RegExp(`with-node: node v${major}\\.`), 'with-node.sh says which node runs');
   assert.match(stdout.split('\n')[0], new RegExp(`Node v${major}\\.`));
-  assert.ok(stdout.split('\n').some((l) => l.startsWith('| asyncio-latency ')), stdout);
+  assert.ok(
+    stdout.split('\n').some((l) => l.startsWith('| asyncio-latency ')),
+    stdout,
+  );
 });
 
 test('run.mjs --only refuses an unknown figure, naming the known ones', async () => {
@@ -76,7 +80,11 @@ test('run.mjs --short prints a row with figures for every benchmark', { timeout:
     assert.match(ours, /^-?\d/, `row '${id}' has no figure: ${line}`);
   }
   const printed = lines.filter((l) => /^\| [a-z]/.test(l) && !l.startsWith('| id ')).map((l) => l.split('|')[1].trim());
-  assert.deepEqual(printed.filter((id) => !rows.includes(id)), [], 'a row this test does not know: add it to the list above');
+  assert.deepEqual(
+    printed.filter((id) => !rows.includes(id)),
+    [],
+    'a row this test does not know: add it to the list above',
+  );
 });
 
 test('side-by-side.mjs puts the ratios of several runs in one table, one column per Node', async () => {
