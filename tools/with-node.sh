@@ -10,6 +10,10 @@
 #                          if the cached one is older (CI sets it; without it a cached line is
 #                          used as it is, with no network access)
 #
+# Several runs may ask for a missing line at once (the test files of every package install what they
+# need when they first need it): installs of a line take turns under a lock (flock, where there is
+# one), and each lands with one rename, so no run ever finds half a binary.
+#
 # The version used is printed on stderr first, so a log always says which Node ran.
 set -euo pipefail
 
@@ -72,17 +76,31 @@ install() {
   trap - EXIT
 }
 
+# Taken before an install and released before the command runs (fd 9 must not stay open in it, or
+# the command would hold the lock for as long as it runs).
+lock() {
+  mkdir -p "$cache"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$cache/.$major.lock"
+    flock 9
+  fi
+}
+
 current=$(installed_version)
 if [ -z "$current" ]; then
-  install "${major}"
+  lock
+  current=$(installed_version) # another run may have installed it while this one waited
+  [ -n "$current" ] || install "${major}"
 elif [ "${COBALD_NODE_UPDATE:-0}" = 1 ]; then
   newest=$(newest_version || true)
   if [ -z "$newest" ]; then
     echo "with-node: could not ask the registry for the newest $package@$major; using the cached $current" >&2
   elif [ "$newest" != "$current" ]; then
-    install "$newest"
+    lock
+    [ "$(installed_version)" = "$newest" ] || install "$newest"
   fi
 fi
+exec 9>&-
 
 version=$("$bin/node" --version)
 [[ $version == "v$major."* ]] || { echo "with-node: $bin/node is $version, not Node.js $major" >&2; exit 70; }

@@ -2,13 +2,13 @@
  * Module payloads written in TypeScript (issue 12): on every Node.js line that strips types
  * (22.18+, 24, 26) `{ module: new URL('./job.ts', import.meta.url) }` runs; where types are not
  * stripped, it fails with an error that says what to do. Each line runs in a child process with
- * its own binary (nodeOfLine throws when one is missing: this test fails, it is never skipped).
+ * its own binary (nodeOfLine installs a missing one; when it cannot, this test fails, it is never skipped).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { nodeOfLine, runScript } from '@cobald/test-support';
+import { installTimeout, nodeOfLine, runScript } from '@cobald/test-support';
 import { fixture } from './support.js';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -18,12 +18,12 @@ describe('threading module payloads written in TypeScript', () => {
   it.each([22, 24, 26])(
     'run on Node.js %i, which strips types',
     async (line) => {
-      const node = nodeOfLine(line);
+      const node = await nodeOfLine(line);
       const result = await runScript(fixture('ts-module-payload.mjs'), [], { node, timeout: 20_000 });
       expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
       expect(result.stdout).toBe(`${Math.max(line, major)}: area 12, scaled {"width":6,"height":8}\n`);
     },
-    30_000,
+    installTimeout,
   );
 
   it('fail with an error that says what to do where types are not stripped', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { AlreadyAccepting } from '@cobald/kernel';
 import { inlineFlavour } from './support/inline-flavour.js';
 import { testRunner } from './support/runner.js';
-import { nodeOfLine, runScript } from './support/subprocess.js';
+import { installTimeout, nodeOfLine, runScript } from './support/subprocess.js';
 import { until } from '../../test-support/src/index.js';
 
 const inline = inlineFlavour();
@@ -125,19 +125,23 @@ describe('accept and shutdown', () => {
     await until(() => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length <= before, 1000);
   });
 
-  it('await using a runner (Node 24+): leaving the block stops it and waits until accept() settled; a failure stays with accept()', async () => {
-    const result = await runScript(new URL('./fixtures/await-using.mjs', import.meta.url), [], { node: nodeOfLine(24) });
-    expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
-    expect(result.stdout).toBe(
-      [
-        'leaving the block',
-        'payload stopped',
-        'accept resolved',
-        'after the block',
-        'accept rejected: PayloadFailure',
-        'disposed without throwing',
-        '',
-      ].join('\n'),
-    );
-  }, 30_000);
+  it(
+    'await using a runner (Node 24+): leaving the block stops it and waits until accept() settled; a failure stays with accept()',
+    async () => {
+      const result = await runScript(new URL('./fixtures/await-using.mjs', import.meta.url), [], { node: await nodeOfLine(24) });
+      expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+      expect(result.stdout).toBe(
+        [
+          'leaving the block',
+          'payload stopped',
+          'accept resolved',
+          'after the block',
+          'accept rejected: PayloadFailure',
+          'disposed without throwing',
+          '',
+        ].join('\n'),
+      );
+    },
+    installTimeout,
+  );
 });

@@ -1,5 +1,5 @@
 /**
- * The live page in a real browser: Debian's chromium driven by playwright-core, against the
+ * The live page in a real browser: Debian's chromium (installed when missing) driven by playwright-core, against the
  * demo of examples/demo.mjs with a monitor attached (test/fixtures/demo-monitor.mjs, a child
  * process). The tree shows the demo's payloads, a restart appears without reloading, untrusted
  * names and messages show as text, the charts draw, and a narrow screen needs no sideways
@@ -8,13 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { debianProgram, installTimeout } from '@cobald/test-support';
 
-const chromiumPath = '/usr/bin/chromium';
 const fixture = fileURLToPath(new URL('./fixtures/demo-monitor.mjs', import.meta.url));
 const repository = fileURLToPath(new URL('../../../', import.meta.url));
 const screenshots = process.env.COBALD_SCREENSHOT_DIR
@@ -31,9 +31,7 @@ const dialogs: string[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does so`);
-  }
+  const executablePath = await debianProgram('/usr/bin/chromium');
   daemon = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
   url = await new Promise<string>((resolveUrl, reject) => {
     let out = '';
@@ -45,7 +43,7 @@ beforeAll(async () => {
     daemon.on('exit', (code) => reject(new Error(`the demo exited with ${code} before it served`)));
   });
   browser = await chromium.launch({
-    executablePath: chromiumPath,
+    executablePath,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
   });
@@ -56,7 +54,7 @@ beforeAll(async () => {
   });
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   await page.goto(url);
-}, 60_000);
+}, installTimeout);
 
 afterAll(async () => {
   await browser?.close();

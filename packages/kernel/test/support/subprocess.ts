@@ -3,4 +3,4 @@
  * its own copy of `process`. Shared with the other packages' tests (by path: the kernel cannot
  * depend on @cobald/test-support, which depends on it).
  */
-export { runScript, nodeOfLine, type ScriptResult } from '../../../test-support/src/index.js';
+export { runScript, nodeOfLine, installTimeout, type ScriptResult } from '../../../test-support/src/index.js';
