@@ -5,11 +5,12 @@
  * on restarts, which only adopted payloads and services have, and at most {@link namesKept} of
  * them; ids never.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { RestartEvent } from '@cobald/kernel';
 import type { Outcome } from './collector.js';
 import { DurationHistogram } from './duration-histogram.js';
 import type { Health, Readiness } from './health.js';
+import { ProcessMetrics } from './process-metrics.js';
 import type { ThreadPoolStats } from './thread-pools.js';
 import { walkTree, type TreeLike } from './tree-view.js';
 
@@ -32,6 +33,7 @@ export class Metrics {
   readonly #durations: DurationHistogram;
   readonly #restarts: Counter<'name'>;
   readonly #names = new Set<string>();
+  readonly #process: ProcessMetrics | undefined;
 
   constructor(sources: MetricSources, options: { readonly defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -90,7 +92,12 @@ export class Metrics {
         this.set(sources.readiness().ok ? 1 : 0);
       },
     });
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) this.#process = new ProcessMetrics(this.registry);
+  }
+
+  /** Stop what the default process metrics observe; the registry stays readable. */
+  close(): void {
+    this.#process?.close();
   }
 
   /** Count one ended payload run. */

@@ -137,6 +137,7 @@ export async function attachMonitor(runner: MonitoredRunner, options: MonitorOpt
   const close = (): Promise<void> =>
     (closed ??= new Promise<void>((resolve) => {
       collector.close();
+      metrics.close();
       clearTimeout(changed);
       streams.close();
       server.close(() => resolve());

@@ -1,5 +1,6 @@
 /**
- * The monitor's HTTP server: GET only (anything else 405), unknown paths 404, and, when a token
+ * The monitor's HTTP server: GET, and HEAD as GET without a body (RFC 9110, 9.3.2); anything
+ * else 405, unknown paths 404, and, when a token
  * is set, the token on every request (401 without it). The page's browser cannot send a bearer
  * header when it navigates, so `/?token=…` also works: it sets the token as a strict,
  * HTTP-only cookie and redirects to `/`, and the page's requests carry that cookie.
@@ -37,6 +38,13 @@ const common = {
 const pagePolicy =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/**
+ * Bytes of events a page may leave unread before its stream is cut. A page that stops reading
+ * (a suspended laptop, a stuck proxy) would otherwise make the daemon buffer every event for it
+ * until the connection ends; cut, a live page reconnects (`retry`) and starts from a snapshot.
+ */
+export const unreadLimit = 2 ** 20;
+
 /** Server-sent events to the open pages. */
 export class EventStreams {
   readonly #clients = new Set<ServerResponse>();
@@ -47,6 +55,10 @@ export class EventStreams {
 
   add(response: ServerResponse, first: string): void {
     response.writeHead(200, { ...common, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+    if (response.req.method === 'HEAD') {
+      response.end();
+      return;
+    }
     response.write(`retry: 2000\n\n${first}`);
     this.#clients.add(response);
     response.on('close', () => this.#clients.delete(response));
@@ -56,7 +68,15 @@ export class EventStreams {
   send(event: string, data: unknown): void {
     if (this.#clients.size === 0) return;
     const message = format(event, data);
-    for (const client of this.#clients) client.write(message);
+    for (const client of this.#clients) {
+      // What the response and its socket hold, not yet taken by the kernel.
+      if (client.writableLength > unreadLimit) {
+        this.#clients.delete(client);
+        client.destroy();
+      } else {
+        client.write(message);
+      }
+    }
   }
 
   close(): void {
@@ -122,9 +142,10 @@ export function createMonitorServer(sources: ServerSources, streams: EventStream
       send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
       return;
     }
-    if (request.method !== 'GET') {
-      response.setHeader('allow', 'GET');
-      send(response, 405, 'text/plain; charset=utf-8', 'only GET is allowed\n');
+    // Node.js sends no body for HEAD by itself: a HEAD is answered as the GET would be.
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD');
+      send(response, 405, 'text/plain; charset=utf-8', 'only GET and HEAD are allowed\n');
       return;
     }
     if (url.pathname === '/' && expected && url.searchParams.has('token')) {

@@ -90,21 +90,48 @@ describe('the endpoints', () => {
     expect(types.get('cobald_thread_pool_queued')).toBe('gauge');
     expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
     expect(types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+    expect(types.get('nodejs_eventloop_lag_p99_seconds')).toBe('gauge');
+    expect(types.get('nodejs_gc_duration_seconds')).toBe('histogram');
+    expect(types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
+    expect(types.get('nodejs_version_info')).toBe('gauge');
     expect(sampleValue(samples, 'cobald_payloads', { flavour: 'asyncio', state: 'running' })).toBe(1);
     expect(sampleValue(samples, 'cobald_healthy')).toBe(1);
     expect(sampleValue(samples, 'cobald_ready')).toBe(1);
   });
 
-  it('answers 404 for unknown paths and 405 for anything but GET', async () => {
+  it('answers 404 for unknown paths and 405 for anything but GET and HEAD', async () => {
     const { monitor } = await running();
     for (const path of ['nope', 'api', 'api/tree/1', 'assets/', 'assets/../package.json', 'index.html', 'metrics/']) {
       expect([path, (await get(monitor.url + path)).status]).toEqual([path, 404]);
+      expect([path, (await get(monitor.url + path, { method: 'HEAD' })).status]).toEqual([path, 404]);
     }
-    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']) {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
       for (const path of ['', 'api/tree', 'metrics', 'healthz', 'events']) {
         const answer = await get(monitor.url + path, { method });
         expect([method, path, answer.status]).toEqual([method, path, 405]);
-        expect(answer.headers.allow).toBe('GET');
+        expect(answer.headers.allow).toBe('GET, HEAD');
+      }
+    }
+  });
+
+  it('answers HEAD as GET without a body (RFC 9110), the event stream included', async () => {
+    const { runner, monitor } = await running();
+    await accept(runner);
+    for (const path of ['', 'assets/monitor.js', 'healthz', 'readyz', 'api/tree', 'api/series', 'metrics', 'events']) {
+      const head = await get(monitor.url + path, { method: 'HEAD' });
+      expect([path, head.status, head.body]).toEqual([path, 200, '']);
+      const { date: _date, ...headers } = head.headers;
+      if (path === 'events') {
+        expect(headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      } else {
+        const { date: _getDate, ...getHeaders } = (await get(monitor.url + path)).headers;
+        // The tree, the series and the metrics change between two requests, and with them their length.
+        if (['api/tree', 'api/series', 'metrics'].includes(path)) {
+          expect([path, headers['content-type']]).toEqual([path, getHeaders['content-type']]);
+          expect(Number(headers['content-length'])).toBeGreaterThan(0);
+        } else {
+          expect([path, headers]).toEqual([path, getHeaders]);
+        }
       }
     }
   });
@@ -171,6 +198,18 @@ describe('the endpoints', () => {
     stream.close();
   });
 
+  it('leaves nothing behind after close(): 300 attach/close cycles in a child process keep the heap flat', async () => {
+    // prom-client's collectDefaultMetrics() left a GC observer per monitor holding its registry: ~40 kB a cycle, and slower GCs.
+    const result = await runScript(new URL('./fixtures/attach-close-cycles.mjs', import.meta.url), ['20', '300'], {
+      execArgv: ['--expose-gc'],
+      timeout: 60_000,
+    });
+    expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+    const { before, after, ...collected } = JSON.parse(result.stdout) as { before: number; after: number };
+    expect(collected).toEqual({ monitorCollected: true, registryCollected: true });
+    expect(after - before).toBeLessThan(2 * 2 ** 20);
+  }, 60_000);
+
   it(
     'is an async disposable: `await using` (Node 24+) closes it when the block ends',
     async () => {
@@ -198,7 +237,14 @@ describe('the bearer token', () => {
       expect([path, (await get(monitor.url + path, { headers: { authorization: `Bearer ${token}` } })).status]).toEqual([path, 200]);
     }
     expect((await get(`${monitor.url}healthz`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(503);
-    expect((await get(`${monitor.url}api/tree`, { headers: { authorization: `bearer ${token}` } })).status).toBe(200);
+    // The scheme is case-insensitive (RFC 9110, 11.1).
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+      expect([scheme, (await get(`${monitor.url}api/tree`, { headers: { authorization: `${scheme} ${token}` } })).status]).toEqual([
+        scheme,
+        200,
+      ]);
+    }
+    expect((await get(`${monitor.url}api/tree`, { method: 'HEAD' })).status).toBe(401);
     expect((await get(`${monitor.url}nope`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
   });
 

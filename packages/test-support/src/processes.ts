@@ -16,7 +16,7 @@ export interface ScriptResult {
 }
 
 /**
- * Run `node script ...args` and collect its output; it is killed after `timeout` ms. `node` is
+ * Run `node ...execArgv script ...args` and collect its output; it is killed after `timeout` ms. `node` is
  * this process's binary unless another is given (see {@link nodeOfLine}).
  *
  * @example
@@ -25,14 +25,19 @@ export interface ScriptResult {
 export function runScript(
   script: string | URL,
   args: readonly string[] = [],
-  { cwd, timeout = 15_000, node = process.execPath }: { cwd?: string; timeout?: number; node?: string } = {},
+  {
+    cwd,
+    timeout = 15_000,
+    node = process.execPath,
+    execArgv = [],
+  }: { cwd?: string; timeout?: number; node?: string; execArgv?: readonly string[] } = {},
 ): Promise<ScriptResult> {
   const started = Date.now();
   const path = script instanceof URL ? fileURLToPath(script) : script;
   return new Promise((resolve, reject) => {
     // Without FORCE_COLOR (nx sets it for its tasks): what a fixture prints is compared as plain text.
     const { FORCE_COLOR: _colors, ...env } = process.env;
-    const child = spawn(node, [path, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [...execArgv, path, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
