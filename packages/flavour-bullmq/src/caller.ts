@@ -1,0 +1,255 @@
+/**
+ * The caller's side: a `{ queue, task }` payload becomes a BullMQ job, and its `run()` settles
+ * with the job's outcome. One `Queue` and one `QueueEvents` per queue used, shared by every
+ * payload of the runner: results arrive as the queue's `completed` and `failed` events (no
+ * extra Redis command per job). A heartbeat key with a TTL of `callerLease` says the caller is
+ * still there; a cancelled payload withdraws its waiting job, or has its running job cancelled
+ * through a key and a pub/sub message that the worker watches. A sweep asks Redis, now and then,
+ * for jobs whose events were missed (Redis restarted, the events stream trimmed).
+ */
+import { cancelled, type Logger, type RunContext } from '@cobald/kernel';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { JobFailed, JobLost, RemoteTaskFailed, UnknownTask, parseFailure, rebuildError } from './errors.js';
+import { bullmqConnection } from './connection.js';
+import { notJson } from './json-value.js';
+import { callerKey, cancelChannel, cancelKey, type JobData, type JobResult } from './keys.js';
+import type { QueueTask } from './queue-task.js';
+
+/** How long a cancel key stays: long enough for a job that was running on a worker that died to be seen again. */
+const cancelKeyTtl = 24 * 3600_000;
+/** How often the sweep asks Redis about jobs whose outcome has not arrived, and how old they must be. */
+const sweepEvery = 5_000;
+/** How long finished jobs stay in Redis (BullMQ removes them when later jobs finish). */
+const keepCompleted = { age: 3600 };
+const keepFailed = { age: 24 * 3600 };
+
+/** One job a payload waits for. */
+interface Pending {
+  readonly queue: string;
+  readonly task: string;
+  readonly jobId: string;
+  readonly context: RunContext;
+  readonly since: number;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  /** Resolves once the job was added (or adding it failed). */
+  added: Promise<unknown>;
+  /** Whether Redis has taken the job. */
+  isAdded: boolean;
+  cancelling: boolean;
+}
+
+/** A queue this caller uses. */
+interface QueueClient {
+  readonly queue: Queue;
+  /** Set once its events are listened to. */
+  events: QueueEvents | undefined;
+  ready: Promise<void>;
+}
+
+/** What a caller needs to know. */
+export interface CallerOptions {
+  readonly redis: RedisOptions;
+  readonly prefix: string;
+  readonly lease: number;
+  readonly logger: Logger;
+}
+
+export class Caller {
+  /** This caller's id, unique across hosts: its heartbeat key and the prefix of its job ids. */
+  readonly id = `${hostname().replace(/[^\w.-]/g, '_')}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  readonly #options: CallerOptions;
+  readonly #redis: Redis;
+  readonly #queues = new Map<string, QueueClient>();
+  readonly #pending = new Map<string, Pending>();
+  #alive: Promise<void>;
+  #count = 0;
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #sweep: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: CallerOptions) {
+    this.#options = options;
+    this.#redis = new Redis(options.redis);
+    this.#redis.on('error', (error: Error) => options.logger.warn({ err: error }, `bullmq caller: Redis: ${error.message}`));
+    // After a reconnect (Redis restarted), the heartbeat comes back at once.
+    this.#redis.on('ready', () => void this.#beat().catch(() => {}));
+    this.#alive = this.#beat();
+    this.#alive.catch(() => {});
+    this.#heartbeat = setInterval(() => void this.#beat().catch(() => {}), Math.max(100, Math.floor(options.lease / 3)));
+    this.#sweep = setInterval(() => void this.#sweepLost(), sweepEvery);
+    this.#heartbeat.unref();
+    this.#sweep.unref();
+  }
+
+  /** The queues this caller has used, for the monitor. */
+  get queues(): ReadonlyMap<string, Queue> {
+    return new Map([...this.#queues].map(([name, client]) => [name, client.queue]));
+  }
+
+  /** Add the job and settle with its outcome; `signal` aborts when the payload must stop. */
+  run(payload: QueueTask, given: readonly unknown[], context: RunContext, signal: AbortSignal): Promise<unknown> {
+    if (this.#closed) return Promise.reject(cancelled(context));
+    const { queue, task } = payload;
+    const args = payload.args ? [...payload.args, ...given] : given;
+    const problem = notJson(args, 'args');
+    if (problem) {
+      return Promise.reject(
+        new TypeError(`the args of task '${task}' of queue '${queue}' travel as JSON through Redis, but ${problem}`),
+      );
+    }
+    if (signal.aborted) return Promise.reject(cancelled(context));
+    return new Promise((resolve, reject) => {
+      const jobId = `${this.id}-${++this.#count}`;
+      const pending: Pending = {
+        queue,
+        task,
+        jobId,
+        context,
+        since: Date.now(),
+        resolve: (value) => {
+          if (this.#pending.delete(jobId)) resolve(value);
+        },
+        reject: (error) => {
+          if (this.#pending.delete(jobId)) reject(error);
+        },
+        added: Promise.resolve(),
+        isAdded: false,
+        cancelling: false,
+      };
+      this.#pending.set(jobId, pending);
+      pending.added = this.#add(pending, args).catch((error: unknown) => pending.reject(error));
+      signal.addEventListener('abort', () => void this.#cancel(pending), { once: true });
+    });
+  }
+
+  async #add(pending: Pending, args: readonly unknown[]): Promise<void> {
+    const client = this.#queueFor(pending.queue);
+    await Promise.all([client.ready, this.#alive]);
+    const data: JobData = { args, caller: this.id, lease: this.#options.lease };
+    await client.queue.add(pending.task, data, {
+      jobId: pending.jobId,
+      attempts: 1,
+      removeOnComplete: keepCompleted,
+      removeOnFail: keepFailed,
+    });
+    pending.isAdded = true;
+  }
+
+  /**
+   * Withdraw the job if it still waits; otherwise tell its worker to stop it, and settle once
+   * the worker has (the kernel gives up on it after its time to stop).
+   */
+  async #cancel(pending: Pending): Promise<void> {
+    if (pending.cancelling || !this.#pending.has(pending.jobId)) return;
+    pending.cancelling = true;
+    await pending.added;
+    if (!this.#pending.has(pending.jobId)) return;
+    const { prefix } = this.#options;
+    try {
+      await this.#redis
+        .multi()
+        .set(cancelKey(prefix, pending.jobId), '1', 'PX', cancelKeyTtl)
+        .publish(cancelChannel(prefix), pending.jobId)
+        .exec();
+      const removed = await this.#queueFor(pending.queue).queue.remove(pending.jobId);
+      if (removed === 1) pending.reject(cancelled(pending.context));
+    } catch (error) {
+      this.#options.logger.warn({ err: error, jobId: pending.jobId }, `bullmq caller: could not cancel job ${pending.jobId}`);
+      pending.reject(cancelled(pending.context, error));
+    }
+  }
+
+  #queueFor(name: string): QueueClient {
+    let client = this.#queues.get(name);
+    if (!client) {
+      const { redis, prefix, logger } = this.#options;
+      const queue = new Queue(name, { connection: bullmqConnection(redis), prefix });
+      queue.on('error', (error: Error) => logger.warn({ err: error }, `bullmq caller: queue '${name}': ${error.message}`));
+      const made: QueueClient = { queue, events: undefined, ready: Promise.resolve() };
+      made.ready = Promise.all([queue.waitUntilReady(), this.#listen(name)]).then(([, events]) => {
+        made.events = events;
+      });
+      this.#queues.set(name, made);
+      client = made;
+    }
+    return client;
+  }
+
+  /** Listen to the queue's events from its newest one on, so none of a job added after this is missed. */
+  async #listen(name: string): Promise<QueueEvents> {
+    const { redis, prefix } = this.#options;
+    const newest = (await this.#redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
+    const events = new QueueEvents(name, { connection: bullmqConnection(redis), prefix, lastEventId: newest });
+    events.on('error', (error: Error) => this.#options.logger.warn({ err: error }, `bullmq caller: events of '${name}': ${error.message}`));
+    events.on('completed', ({ jobId, returnvalue }) => {
+      const pending = this.#pending.get(jobId);
+      if (pending) this.#completed(pending, returnvalue as unknown as JobResult | null);
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      const pending = this.#pending.get(jobId);
+      if (pending) this.#failed(pending, failedReason);
+    });
+    await events.waitUntilReady();
+    return events;
+  }
+
+  #completed(pending: Pending, result: JobResult | null): void {
+    if (pending.cancelling) pending.reject(cancelled(pending.context));
+    else pending.resolve(result?.value);
+  }
+
+  #failed(pending: Pending, reason: string): void {
+    if (pending.cancelling) return pending.reject(cancelled(pending.context));
+    const { queue, task, jobId } = pending;
+    const failure = parseFailure(reason);
+    if (failure?.cobald === 'failure') pending.reject(new RemoteTaskFailed(queue, task, failure.host, jobId, rebuildError(failure)));
+    else if (failure?.cobald === 'unknown-task') pending.reject(new UnknownTask(queue, task, failure.host, failure.tasks ?? []));
+    else pending.reject(new JobFailed(queue, task, jobId, failure?.message ?? reason));
+  }
+
+  /** Ask Redis about jobs waited for since before the last sweep: their events may have been missed. */
+  async #sweepLost(): Promise<void> {
+    const before = Date.now() - sweepEvery;
+    for (const pending of [...this.#pending.values()]) {
+      if (pending.since > before) continue;
+      try {
+        const { queue } = this.#queueFor(pending.queue);
+        const job = await queue.getJob(pending.jobId);
+        if (!this.#pending.has(pending.jobId)) continue;
+        if (!job) {
+          // Still being added (Redis was away) is not lost; gone after it was added is.
+          if (pending.isAdded) pending.reject(new JobLost(pending.queue, pending.task, pending.jobId));
+        } else if (job.finishedOn) {
+          if (job.failedReason !== undefined && job.failedReason !== null && (await job.isFailed())) this.#failed(pending, job.failedReason);
+          else if (await job.isCompleted()) this.#completed(pending, job.returnvalue as JobResult | null);
+        }
+      } catch (error) {
+        this.#options.logger.warn({ err: error }, `bullmq caller: could not check job ${pending.jobId}`);
+      }
+    }
+  }
+
+  async #beat(): Promise<void> {
+    await this.#redis.set(callerKey(this.#options.prefix, this.id), '1', 'PX', this.#options.lease);
+  }
+
+  /** Settle what is left as cancelled, wait no longer than `timeout` for the rest, release every connection. */
+  async close(timeout: number): Promise<void> {
+    this.#closed = true;
+    for (const pending of this.#pending.values()) void this.#cancel(pending);
+    const end = Date.now() + timeout;
+    while (this.#pending.size && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const pending of [...this.#pending.values()]) pending.reject(cancelled(pending.context));
+    clearInterval(this.#heartbeat);
+    clearInterval(this.#sweep);
+    const clients = [...this.#queues.values()];
+    await Promise.allSettled(clients.map((client) => client.ready));
+    await Promise.allSettled(clients.flatMap((client) => [client.queue.close(), client.events?.close()]));
+    await this.#redis.del(callerKey(this.#options.prefix, this.id)).catch(() => {});
+    this.#redis.disconnect();
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The worker's side: one BullMQ `Worker` per served queue. Each job runs as a payload of the
+ * worker's runtime (a {@link JobRun}, see job-run.ts), under the server in `tree()`. Before a job
+ * starts, and while it runs, the server checks that its caller is still there (its heartbeat key)
+ * and has not cancelled it (a key, and a pub/sub message it listens to); either stops the job
+ * through `worker.cancelJob()`, and the job fails without a retry. When the server itself stops,
+ * it hands its running jobs back to the queue (`job.moveToWait()`), so another worker runs them.
+ */
+import { RunnerStopping, isCancellation, type Flavour, type Logger } from '@cobald/kernel';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { hostname } from 'node:os';
+import type { RemoteFailure } from './errors.js';
+import { bullmqConnection } from './connection.js';
+import { notJson } from './json-value.js';
+import { JobRun } from './job-run.js';
+import { callerKey, cancelChannel, cancelKey, type JobData, type JobResult } from './keys.js';
+import type { ServePayload } from './serve-queue.js';
+
+const host = hostname();
+
+/** How a job was stopped before it ended, by the server (a stop of the runtime is none of these). */
+type StopReason = 'cancelled' | 'orphaned';
+
+/** A failure written so that the caller rebuilds it; BullMQ does not retry it. */
+function failure(fields: Omit<RemoteFailure, 'host'>): UnrecoverableError {
+  return new UnrecoverableError(JSON.stringify({ ...fields, host } satisfies RemoteFailure));
+}
+
+export class QueueServer {
+  readonly #payload: ServePayload;
+  readonly #logger: Logger;
+  readonly #running = new Map<string, JobRun>();
+  /** When each caller of a running job was first seen without its heartbeat. */
+  readonly #missingSince = new Map<string, number>();
+  #worker: Worker | undefined;
+  #commands: Redis | undefined;
+  #subscriber: Redis | undefined;
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #stopping = false;
+
+  readonly #flavour: Flavour;
+
+  /** `flavour` is this package's, for the payloads the jobs run as. */
+  constructor(payload: ServePayload, logger: Logger, flavour: Flavour) {
+    this.#payload = payload;
+    this.#logger = logger;
+    this.#flavour = flavour;
+  }
+
+  /** The jobs running now. */
+  get running(): ReadonlyMap<string, JobRun> {
+    return this.#running;
+  }
+
+  /** Serve until `signal` aborts; then hand running jobs back and release everything. */
+  async serve(signal: AbortSignal): Promise<void> {
+    const { queue, redis, prefix, concurrency, lockDuration, stalledInterval } = this.#payload;
+    this.#commands = new Redis(redis);
+    this.#subscriber = new Redis(redis);
+    for (const client of [this.#commands, this.#subscriber]) {
+      client.on('error', (error: Error) => this.#logger.warn({ err: error, queue }, `bullmq worker: Redis: ${error.message}`));
+    }
+    this.#subscriber.on('message', (_channel: string, jobId: string) => this.#stop(jobId, 'cancelled'));
+    try {
+      await this.#subscriber.subscribe(cancelChannel(prefix));
+      if (signal.aborted) return;
+      const worker = new Worker(queue, (job: Job, token?: string, jobSignal?: AbortSignal) => this.#process(job, token!, jobSignal), {
+        connection: bullmqConnection(redis),
+        prefix,
+        concurrency,
+        name: `${host}-${process.pid}`,
+        ...(lockDuration === undefined ? {} : { lockDuration }),
+        ...(stalledInterval === undefined ? {} : { stalledInterval }),
+      });
+      this.#worker = worker;
+      worker.on('error', (error: Error) => this.#logger.warn({ err: error, queue }, `bullmq worker of '${queue}': ${error.message}`));
+      this.#leaseTimer = setInterval(() => void this.#checkCallers(), 250);
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    } finally {
+      await this.#shutdown();
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#leaseTimer);
+    const worker = this.#worker;
+    // First stop taking jobs, then give the running ones back: another worker may start them
+    // while these stop (their signals have aborted).
+    const closing = worker?.close();
+    await Promise.allSettled([...this.#running.values()].map((run) => run.handBack()));
+    await closing;
+    await Promise.allSettled([this.#commands?.quit(), this.#subscriber?.quit()]);
+  }
+
+  async #process(job: Job, token: string, jobSignal: AbortSignal | undefined): Promise<JobResult> {
+    const { queue, tasks, runner, flavour, prefix } = this.#payload;
+    const task = job.name;
+    const data = job.data as JobData;
+    const payload = tasks.get(task);
+    if (payload === undefined) {
+      throw failure({ cobald: 'unknown-task', queue, task, message: `queue '${queue}' has no task '${task}'`, tasks: [...tasks.keys()] });
+    }
+    const run = new JobRun(job, token, runner, { payload, flavour, name: task }, this.#flavour);
+    this.#running.set(job.id!, run);
+    try {
+      jobSignal?.addEventListener('abort', () => run.stop(jobSignal.reason === 'orphaned' ? 'orphaned' : 'cancelled'), { once: true });
+      const [cancelledFlag, alive] = await Promise.all([
+        this.#commands!.exists(cancelKey(prefix, job.id!)),
+        this.#commands!.exists(callerKey(prefix, data.caller)),
+      ]);
+      if (cancelledFlag) run.stop('cancelled');
+      // A caller that has just come back (Redis restarted) may not have beaten yet: only a job
+      // older than its lease is withdrawn for a missing heartbeat.
+      else if (!alive && job.timestamp < Date.now() - data.lease) run.stop('orphaned');
+      if (this.#stopping) {
+        await run.handBack();
+        throw new WaitingError();
+      }
+      const outcome = await run.start(data.args);
+      return this.#settle(run, outcome);
+    } finally {
+      this.#running.delete(job.id!);
+    }
+  }
+
+  /** What the job's processor returns or throws, given how its payload ended. */
+  async #settle(run: JobRun, outcome: { value: unknown } | { error: unknown }): Promise<JobResult> {
+    const { queue } = this.#payload;
+    const task = run.job.name;
+    const reason: StopReason | undefined = run.stopReason;
+    if (reason === 'cancelled') throw failure({ cobald: 'cancelled', queue, task, message: 'cancelled by its caller' });
+    if (reason === 'orphaned') {
+      throw failure({ cobald: 'withdrawn', queue, task, message: `withdrawn: its caller ${(run.job.data as JobData).caller} is gone` });
+    }
+    const stopped = 'error' in outcome && (isCancellation(outcome.error) || outcome.error instanceof RunnerStopping);
+    if (run.handedBack || this.#stopping || stopped) {
+      await run.handBack();
+      throw new WaitingError();
+    }
+    if ('error' in outcome) {
+      const error = outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+      throw failure({ cobald: 'failure', queue, task, name: error.name, message: error.message, stack: error.stack });
+    }
+    const problem = outcome.value === undefined ? undefined : notJson(outcome.value, 'the value');
+    if (problem) {
+      throw failure({
+        cobald: 'failure',
+        queue,
+        task,
+        name: 'TypeError',
+        message: `task '${task}' returned a value that cannot travel as JSON: ${problem}`,
+      });
+    }
+    return { value: outcome.value };
+  }
+
+  /** Stop a running job of this worker, for its caller. */
+  #stop(jobId: string, reason: StopReason): void {
+    const run = this.#running.get(jobId);
+    if (!run) return;
+    this.#worker?.cancelJob(jobId, reason);
+    run.stop(reason);
+  }
+
+  /** Stop the running jobs whose caller's heartbeat has been missing for half a lease. */
+  async #checkCallers(): Promise<void> {
+    const { prefix } = this.#payload;
+    const byCaller = new Map<string, JobRun[]>();
+    for (const run of this.#running.values()) {
+      const { caller } = run.job.data as JobData;
+      byCaller.set(caller, [...(byCaller.get(caller) ?? []), run]);
+    }
+    if (!byCaller.size) return this.#missingSince.clear();
+    const callers = [...byCaller.keys()];
+    let alive: number[];
+    try {
+      const pipeline = this.#commands!.pipeline();
+      for (const caller of callers) pipeline.exists(callerKey(prefix, caller));
+      alive = ((await pipeline.exec()) ?? []).map(([, found]) => Number(found));
+    } catch {
+      return; // Redis is away: nobody can be declared gone now
+    }
+    const now = Date.now();
+    callers.forEach((caller, index) => {
+      if (alive[index]) return void this.#missingSince.delete(caller);
+      const since = this.#missingSince.get(caller) ?? now;
+      this.#missingSince.set(caller, since);
+      const runs = byCaller.get(caller)!;
+      const lease = (runs[0]!.job.data as JobData).lease;
+      if (now - since >= lease / 2) for (const run of runs) this.#stop(run.job.id!, 'orphaned');
+    });
+    for (const caller of this.#missingSince.keys()) if (!byCaller.has(caller)) this.#missingSince.delete(caller);
+  }
+}

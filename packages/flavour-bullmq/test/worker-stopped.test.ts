@@ -1,0 +1,53 @@
+/**
+ * A worker is stopped (SIGTERM) in the middle of a job: the job's signal aborts, the job goes
+ * back to the queue (not failed, not counted as an attempt), the daemon exits 0, and the caller
+ * gets the value from the other worker. Two worker daemons, the caller in the test's process.
+ */
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { bullmq } from '@cobald/flavour-bullmq';
+import { Queue } from 'bullmq';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callerRunner, killWorkers, markOf, marksIn, startRedis, startWorker, waitFor, type RedisServer } from './support.js';
+
+let redis: RedisServer;
+const queue = 'worker-stopped';
+
+beforeAll(async () => {
+  redis = await startRedis();
+}, 60_000);
+
+afterAll(async () => {
+  await killWorkers();
+  await redis?.stop();
+});
+
+it('the job goes back to the queue and its value arrives from another worker; the daemon exits 0', async () => {
+  const marks = marksIn(redis);
+  const workers = [await startWorker(redis, marks, { queue }), await startWorker(redis, marks, { queue })];
+  const { runner } = callerRunner(redis);
+  const accepting = runner.accept();
+  const jobs = new Queue(queue, { connection: { path: redis.path } });
+  try {
+    const result = runner.execute({ queue, task: 'slow' }, { flavour: bullmq, args: ['job'] });
+    await waitFor('the job to start', () => markOf(marks, 'job', 'started') !== undefined);
+    const first = Number(markOf(marks, 'job', 'started'));
+    const stopped = workers.find((worker) => worker.pid === first)!;
+    const other = workers.find((worker) => worker.pid !== first)!;
+    stopped.child.kill('SIGTERM');
+    expect(await stopped.exited).toBe(0);
+    expect(markOf(marks, 'job', 'aborted')).toBeDefined();
+    writeFileSync(join(marks, 'job.go'), '');
+    await expect(result).resolves.toBe(`done by ${other.pid}`);
+    expect(markOf(marks, 'job', 'runs')?.trim().split('\n')).toEqual([String(stopped.pid), String(other.pid)]);
+    const [job] = await jobs.getCompleted();
+    expect(job).toBeDefined();
+    // Started twice, one attempt made: the run handed back was not counted, and nothing failed.
+    expect({ started: job!.attemptsStarted, made: job!.attemptsMade, stalled: job!.stalledCounter }).toEqual({ started: 2, made: 1, stalled: 0 });
+    expect(await jobs.getFailedCount()).toBe(0);
+  } finally {
+    await jobs.close();
+    await runner.shutdown();
+    await accepting;
+  }
+}, 120_000);
