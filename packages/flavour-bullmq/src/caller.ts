@@ -20,8 +20,11 @@ import type { QueueTask } from './queue-task.js';
 
 /** How long a cancel key stays: long enough for a job that was running on a worker that died to be seen again. */
 const cancelKeyTtl = 24 * 3600_000;
-/** How often the sweep asks Redis about jobs whose outcome has not arrived, and how old they must be. */
-const sweepEvery = 5_000;
+/**
+ * How often the sweep asks Redis about jobs whose outcome has not arrived (one read per such
+ * job), and how old they must be; after a reconnect, it asks about every job at once.
+ */
+const sweepEvery = 30_000;
 /** How long finished jobs stay in Redis (BullMQ removes them when later jobs finish). */
 const keepCompleted = { age: 3600 };
 const keepFailed = { age: 24 * 3600 };
@@ -75,8 +78,14 @@ export class Caller {
     this.#options = options;
     this.#redis = new Redis(options.redis);
     this.#redis.on('error', (error: Error) => options.logger.warn({ err: error }, `bullmq caller: Redis: ${error.message}`));
-    // After a reconnect (Redis restarted), the heartbeat comes back at once.
-    this.#redis.on('ready', () => void this.#beat().catch(() => {}));
+    // After a reconnect (Redis restarted), the heartbeat comes back at once, and every job
+    // waited for is looked for: events may have been missed, or the jobs lost.
+    let connected = false;
+    this.#redis.on('ready', () => {
+      void this.#beat().catch(() => {});
+      if (connected) setTimeout(() => void this.#sweepLost(0), 1_000).unref();
+      connected = true;
+    });
     this.#alive = this.#beat();
     this.#alive.catch(() => {});
     this.#heartbeat = setInterval(() => void this.#beat().catch(() => {}), Math.max(100, Math.floor(options.lease / 3)));
@@ -97,9 +106,7 @@ export class Caller {
     const args = payload.args ? [...payload.args, ...given] : given;
     const problem = notJson(args, 'args');
     if (problem) {
-      return Promise.reject(
-        new TypeError(`the args of task '${task}' of queue '${queue}' travel as JSON through Redis, but ${problem}`),
-      );
+      return Promise.reject(new TypeError(`the args of task '${task}' of queue '${queue}' travel as JSON through Redis, but ${problem}`));
     }
     if (signal.aborted) return Promise.reject(cancelled(context));
     return new Promise((resolve, reject) => {
@@ -211,9 +218,9 @@ export class Caller {
     else pending.reject(new JobFailed(queue, task, jobId, failure?.message ?? reason));
   }
 
-  /** Ask Redis about jobs waited for since before the last sweep: their events may have been missed. */
-  async #sweepLost(): Promise<void> {
-    const before = Date.now() - sweepEvery;
+  /** Ask Redis about jobs waited for longer than `age` ms: their events may have been missed. */
+  async #sweepLost(age = sweepEvery): Promise<void> {
+    const before = Date.now() - age;
     for (const pending of [...this.#pending.values()]) {
       if (pending.since > before) continue;
       try {
@@ -224,7 +231,8 @@ export class Caller {
           // Still being added (Redis was away) is not lost; gone after it was added is.
           if (pending.isAdded) pending.reject(new JobLost(pending.queue, pending.task, pending.jobId));
         } else if (job.finishedOn) {
-          if (job.failedReason !== undefined && job.failedReason !== null && (await job.isFailed())) this.#failed(pending, job.failedReason);
+          if (job.failedReason !== undefined && job.failedReason !== null && (await job.isFailed()))
+            this.#failed(pending, job.failedReason);
           else if (await job.isCompleted()) this.#completed(pending, job.returnvalue as JobResult | null);
         }
       } catch (error) {

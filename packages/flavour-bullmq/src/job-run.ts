@@ -69,7 +69,9 @@ export class JobRun {
     this.#args = args;
     let outcome: Outcome;
     try {
-      outcome = { value: await this.runner.execute({ [jobBrand]: this } satisfies JobPayload, { flavour: this.flavour, name: `job ${this.job.id}` }) };
+      outcome = {
+        value: await this.runner.execute({ [jobBrand]: this } satisfies JobPayload, { flavour: this.flavour, name: `job ${this.job.id}` }),
+      };
     } catch (error) {
       outcome = { error };
     }

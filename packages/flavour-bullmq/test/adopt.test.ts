@@ -3,6 +3,7 @@
  * returns is an `OrphanedReturn`, a failure goes to its restart policy. The worker is a daemon.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { installTimeout } from '@cobald/test-support';
 import { OrphanedReturn, PayloadFailure } from '@cobald/kernel';
 import { bullmq } from '@cobald/flavour-bullmq';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ beforeAll(async () => {
   redis = await startRedis();
   marks = marksIn(redis);
   await startWorker(redis, marks, { queue });
-}, 90_000);
+}, installTimeout + 60_000);
 
 afterAll(async () => {
   await killWorkers();
@@ -33,10 +34,13 @@ it('a value returned by an adopted remote payload is an OrphanedReturn that stop
   expect(error.message).toContain('orphan');
 }, 60_000);
 
-it("a failing adopted remote payload is restarted by its policy, each run a new job, until it ends", async () => {
+it('a failing adopted remote payload is restarted by its policy, each run a new job, until it ends', async () => {
   const { runner } = callerRunner(redis);
   const counter = join(marks, 'fails.count');
-  runner.adopt({ queue, task: 'failsTimes' }, { flavour: bullmq, args: [2, counter], restart: 'on-failure', backoff: { initial: 10, max: 10 }, name: 'flaky' });
+  runner.adopt(
+    { queue, task: 'failsTimes' },
+    { flavour: bullmq, args: [2, counter], restart: 'on-failure', backoff: { initial: 10, max: 10 }, name: 'flaky' },
+  );
   const accepting = runner.accept();
   const { until } = await import('@cobald/test-support');
   await until(() => runner.tree().ended.some((node) => node.name === 'flaky' && node.state === 'done'), 60_000);

@@ -4,6 +4,7 @@
  * Caller and worker are processes of their own.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { installTimeout } from '@cobald/test-support';
 import { Queue } from 'bullmq';
 import { spawn } from 'node:child_process';
 import { fixture, killWorkers, markOf, marksIn, startRedis, startWorker, waitFor, type RedisServer } from './support.js';
@@ -13,7 +14,7 @@ const queue = 'caller-gone';
 
 beforeAll(async () => {
   redis = await startRedis();
-}, 60_000);
+}, installTimeout + 60_000);
 
 afterAll(async () => {
   await killWorkers();

@@ -4,6 +4,7 @@
  * aborts there and the job does not run again. The worker is a daemon of its own.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { installTimeout } from '@cobald/test-support';
 import { isCancellation } from '@cobald/kernel';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { bullmq } from '@cobald/flavour-bullmq';
@@ -14,7 +15,7 @@ let redis: RedisServer;
 
 beforeAll(async () => {
   redis = await startRedis();
-}, 60_000);
+}, installTimeout + 60_000);
 
 afterAll(async () => {
   await killWorkers();

@@ -4,6 +4,7 @@
  * real redis-server. A service of this flavour returns its `{ queue, task, args }` from `run()`.
  */
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { installTimeout } from '@cobald/test-support';
 import { service } from '@cobald/kernel';
 import { describeConformance } from '@cobald/flavour-testkit';
 import { bullmq } from '@cobald/flavour-bullmq';
@@ -18,7 +19,7 @@ beforeAll(async () => {
   redis = await startRedis();
   connection.path = redis.path;
   await startWorker(redis, marksIn(redis), { queue, concurrency: 8 });
-}, 90_000);
+}, installTimeout + 60_000);
 
 afterAll(async () => {
   await killWorkers();

@@ -4,6 +4,7 @@
  * where it failed, an unknown task is refused at once, args that are not JSON never leave.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { installTimeout } from '@cobald/test-support';
 import { bullmq, RemoteTaskFailed, UnknownTask } from '@cobald/flavour-bullmq';
 import { Queue } from 'bullmq';
 import { hostname } from 'node:os';
@@ -19,7 +20,7 @@ beforeAll(async () => {
   await startWorker(redis, marksIn(redis), { queue, concurrency: 2 });
   caller = callerRunner(redis);
   accepting = caller.runner.accept();
-}, 90_000);
+}, installTimeout + 60_000);
 
 afterAll(async () => {
   await caller?.runner.shutdown();

@@ -2,12 +2,13 @@
  * A redis-server of the test's own: on a unix socket in a fresh temporary folder, without
  * persistence, listening on no network port; stopped by `stop()`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { debianProgram } from '@cobald/test-support';
 
 /** A running redis-server. */
 export interface RedisServer {
@@ -21,16 +22,12 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-const binary = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(existsSync) ?? 'redis-server';
-
-/** Start a redis-server; rejects, saying how to install it, when there is none. */
+/** Start a redis-server, installing Debian's when it is missing (or saying how to). */
 export async function startRedis(): Promise<RedisServer> {
-  if (spawnSync(binary, ['--version']).error) {
-    throw new Error('these tests need redis-server (Debian: apt-get install redis-server); .ci/run installs it');
-  }
+  const binary = await debianProgram('/usr/bin/redis-server');
   const dir = mkdtempSync(join(tmpdir(), 'cobald-bullmq-'));
   const path = join(dir, 'redis.sock');
-  let child: ChildProcess = await launch(path, dir);
+  let child: ChildProcess = await launch(binary, path, dir);
   return {
     path,
     dir,
@@ -40,15 +37,19 @@ export async function startRedis(): Promise<RedisServer> {
     },
     async restart() {
       await kill(child);
-      child = await launch(path, dir);
+      child = await launch(binary, path, dir);
     },
   };
 }
 
-async function launch(path: string, dir: string): Promise<ChildProcess> {
-  const child = spawn(binary, ['--port', '0', '--unixsocket', path, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
+async function launch(binary: string, path: string, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    binary,
+    ['--port', '0', '--unixsocket', path, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
   const end = Date.now() + 30_000;
   while (Date.now() < end) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);

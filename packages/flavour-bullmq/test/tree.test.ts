@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { currentSignal, type PayloadSnapshot } from '@cobald/kernel';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { bullmq, serveQueue } from '@cobald/flavour-bullmq';
-import { testRunner, until } from '@cobald/test-support';
+import { testRunner, until, installTimeout } from '@cobald/test-support';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startRedis, type RedisServer } from './support.js';
 
@@ -15,7 +15,7 @@ let redis: RedisServer;
 
 beforeAll(async () => {
   redis = await startRedis();
-}, 60_000);
+}, installTimeout + 60_000);
 
 afterAll(async () => {
   await redis?.stop();

@@ -4,6 +4,7 @@
  * caller in the test's process.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { installTimeout } from '@cobald/test-support';
 import { bullmq } from '@cobald/flavour-bullmq';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ const queue = 'worker-killed';
 
 beforeAll(async () => {
   redis = await startRedis();
-}, 60_000);
+}, installTimeout + 60_000);
 
 afterAll(async () => {
   await killWorkers();

@@ -4,6 +4,7 @@
  * gets the value from the other worker. Two worker daemons, the caller in the test's process.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { installTimeout } from '@cobald/test-support';
 import { bullmq } from '@cobald/flavour-bullmq';
 import { Queue } from 'bullmq';
 import { writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ const queue = 'worker-stopped';
 
 beforeAll(async () => {
   redis = await startRedis();
-}, 60_000);
+}, installTimeout + 60_000);
 
 afterAll(async () => {
   await killWorkers();
@@ -43,7 +44,11 @@ it('the job goes back to the queue and its value arrives from another worker; th
     const [job] = await jobs.getCompleted();
     expect(job).toBeDefined();
     // Started twice, one attempt made: the run handed back was not counted, and nothing failed.
-    expect({ started: job!.attemptsStarted, made: job!.attemptsMade, stalled: job!.stalledCounter }).toEqual({ started: 2, made: 1, stalled: 0 });
+    expect({ started: job!.attemptsStarted, made: job!.attemptsMade, stalled: job!.stalledCounter }).toEqual({
+      started: 2,
+      made: 1,
+      stalled: 0,
+    });
     expect(await jobs.getFailedCount()).toBe(0);
   } finally {
     await jobs.close();
