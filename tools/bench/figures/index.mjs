@@ -8,8 +8,9 @@ import * as trio from './trio.mjs';
 import * as threading from './threading.mjs';
 import * as supervision from './supervision.mjs';
 import * as monitor from './monitor.mjs';
+import * as bullmq from './bullmq.mjs';
 
-const areas = [asyncio, trio, threading, supervision, monitor];
+const areas = [asyncio, trio, threading, supervision, monitor, bullmq];
 
 export const figures = areas.flatMap((area) => area.figures);
 

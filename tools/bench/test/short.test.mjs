@@ -38,6 +38,10 @@ const rows = [
   'supervisor-heap',
   'monitor-adopt',
   'monitor-execute',
+  'bullmq-execute',
+  'bullmq-workers-1',
+  'bullmq-workers-2',
+  'bullmq-workers-4',
 ];
 
 test('run.mjs --node <major> runs it under that Node line', { timeout: 120_000 }, async () => {

@@ -1,0 +1,130 @@
+/**
+ * A fleet through BullMQ on Redis: trivial executes through the bullmq flavour, answered by
+ * worker processes, against raw BullMQ doing the same round trips in the same run (a Queue
+ * adding jobs, Workers returning values, the caller awaiting each result through QueueEvents),
+ * both with 32 executes in flight. The main row uses two worker processes; the others give the
+ * throughput with 1, 2 and 4. A redis-server of the figure's own runs on a unix socket.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue, QueueEvents } from 'bullmq';
+import { bullmq } from '@cobald/flavour-bullmq';
+import { start, workerUrl } from './support.mjs';
+
+const inFlight = 32;
+
+async function startRedis() {
+  const binary = '/usr/bin/redis-server';
+  if (!existsSync(binary)) throw new Error('the bullmq figure needs redis-server: apt-get install redis-server');
+  const dir = mkdtempSync(join(tmpdir(), 'cobald-bench-redis-'));
+  const path = join(dir, 'redis.sock');
+  const child = spawn(binary, ['--port', '0', '--unixsocket', path, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  while (!existsSync(path)) await sleep(20);
+  await sleep(100);
+  return {
+    path,
+    stop() {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `count` worker processes of `mode` serving `queue`; resolves once BullMQ lists them all. */
+async function startWorkers(mode, path, queue, count) {
+  const script = fileURLToPath(workerUrl('bullmq-worker.mjs'));
+  const children = Array.from({ length: count }, () => spawn(process.execPath, [script, mode, path, queue], { stdio: 'inherit' }));
+  const probe = new Queue(queue, { connection: { path } });
+  while ((await probe.getWorkersCount()) < count) await sleep(50);
+  await probe.close();
+  return async () => {
+    await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));
+  };
+}
+
+/** Run `count` calls of `one()` with `inFlight` at a time; jobs per second. */
+async function rate(count, one) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < count) {
+        const i = next++;
+        if ((await one(i)) !== i) throw new Error(`job ${i} answered wrongly`);
+      }
+    }),
+  );
+  return Math.round((count / (performance.now() - t0)) * 1000);
+}
+
+async function raw(path, queue, workers, count) {
+  const stop = await startWorkers('raw', path, queue, workers);
+  const jobs = new Queue(queue, { connection: { path } });
+  const events = new QueueEvents(queue, { connection: { path } });
+  // waitUntilFinished() listens on both for every job in flight.
+  jobs.setMaxListeners(inFlight * 4);
+  events.setMaxListeners(inFlight * 4);
+  await events.waitUntilReady();
+  const options = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } };
+  try {
+    return await rate(count, async (value) => (await jobs.add('echo', { value }, options)).waitUntilFinished(events));
+  } finally {
+    await Promise.all([jobs.close(), events.close()]);
+    await stop();
+  }
+}
+
+async function flavour(path, queue, workers, count) {
+  const stop = await startWorkers('flavour', path, queue, workers);
+  const state = start({ bullmq: { connection: { path } } });
+  try {
+    await state.runner.whenRunning();
+    await state.runner.execute({ queue, task: 'echo' }, { flavour: bullmq, args: [0] });
+    return await rate(count, (value) => state.runner.execute({ queue, task: 'echo' }, { flavour: bullmq, args: [value] }));
+  } finally {
+    await state.stop();
+    await stop();
+  }
+}
+
+export const figures = [
+  {
+    id: 'bullmq',
+    async measure({ short }) {
+      const redis = await startRedis();
+      try {
+        const count = short ? 300 : 10_000;
+        const scaled = short ? 100 : 2_000;
+        const rows = [];
+        const oursMain = await flavour(redis.path, 'bench-main-flavour', 2, count);
+        const rawMain = await raw(redis.path, 'bench-main-raw', 2, count);
+        rows.push({
+          id: 'bullmq-execute',
+          title: `${count / 1000}k trivial executes through the bullmq flavour, 2 worker processes, ${inFlight} in flight, vs raw BullMQ (Queue, Workers, QueueEvents)`,
+          unit: 'jobs/s',
+          ours: oursMain,
+          baseline: rawMain,
+          target: { op: '>=', ratio: 0.8 },
+        });
+        for (const workers of [1, 2, 4]) {
+          const ours = await flavour(redis.path, `bench-${workers}-flavour`, workers, scaled);
+          const baseline = await raw(redis.path, `bench-${workers}-raw`, workers, scaled);
+          rows.push({
+            id: `bullmq-workers-${workers}`,
+            title: `throughput of the bullmq flavour with ${workers} worker process${workers > 1 ? 'es' : ''} (${scaled / 1000}k executes, ${inFlight} in flight), vs raw BullMQ with as many`,
+            unit: 'jobs/s',
+            ours,
+            baseline,
+          });
+        }
+        return rows;
+      } finally {
+        redis.stop();
+      }
+    },
+  },
+];
