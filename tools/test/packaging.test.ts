@@ -236,7 +236,7 @@ describe('the packed packages, installed in fresh apps', () => {
       },
       { type: 'module', jest: { transform: {} }, dependencies: { jest: rootManifest.devDependencies.jest! } },
     );
-    const checks = 39;
+    const checks = 40;
     const nodeTest = run(process.execPath, ['--test', '--test-reporter=tap', 'conformance.node.mjs'], { cwd: dir });
     expect(nodeTest).toMatch(new RegExp(`^# pass ${checks}$`, 'm'));
     expect(nodeTest).toMatch(/^# fail 0$/m);

@@ -3,6 +3,7 @@
  * each broken flavour here has one defect, and the checks of that rule must reject.
  */
 import { describe, expect, it } from '@jest/globals';
+import { runScript } from '@cobald/test-support';
 import { functionFlavour, functionPayloads, collectChecks, type Defects } from './support.js';
 
 /** Run the checks titled `titles` for a flavour with `defects`; each must reject, matching its pattern. */
@@ -66,6 +67,22 @@ describe('the conformance kit fails a flavour that breaks the contract', () => {
     );
   });
 
+  it('that leaves a timer keeping the process alive after close(), by name', async () => {
+    const intervals: NodeJS.Timeout[] = [];
+    try {
+      await expectFailures(
+        'kit-leaky',
+        { leaksIntervals: intervals },
+        {
+          "shutdown › after the runtime stopped and closed the flavour's runner, nothing of the flavour keeps the process alive":
+            /flavour 'kit-leaky' left [4-9] × Timeout keeping the process alive after its runner's close\(\) resolved/,
+        },
+      );
+    } finally {
+      intervals.forEach(clearInterval);
+    }
+  });
+
   it('that does not register itself', async () => {
     await expectFailures(
       'kit-unregistered',
@@ -78,6 +95,22 @@ describe('the conformance kit fails a flavour that breaks the contract', () => {
       },
     );
   });
+});
+
+describe('the conformance kit under node:test', () => {
+  it('fails a flavour that leaves a timer keeping the process alive, by name', async () => {
+    const result = await runScript(new URL('./fixtures/leaky.node.mjs', import.meta.url), [], {
+      execArgv: ['--test', '--test-reporter=tap'],
+      timeout: 60_000,
+    });
+    expect(result).toMatchObject({ code: 1, signal: null });
+    expect(result.stdout).toMatch(
+      /^ *not ok \d+ - after the runtime stopped and closed the flavour's runner, nothing of the flavour keeps the process alive$/m,
+    );
+    expect(result.stdout).toMatch(/flavour 'node-leaky' left 5 × Timeout keeping the process alive after its runner's close\(\) resolved/);
+    expect(result.stdout).toMatch(/^not ok 1 - flavour 'node-leaky' conforms to the cobald kernel's contract$/m);
+    expect(result.stdout).toMatch(/^# fail 1$/m);
+  }, 60_000);
 });
 
 describe('the conformance kit refuses options it cannot work with', () => {

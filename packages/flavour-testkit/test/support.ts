@@ -25,6 +25,8 @@ export interface Defects {
   readonly validatesNothing?: boolean;
   /** It does not register itself. */
   readonly unregistered?: boolean;
+  /** Its runner leaves a referenced setInterval per run, never cleared: pushed here, for the test to clear afterwards. */
+  readonly leaksIntervals?: NodeJS.Timeout[];
 }
 
 /** A flavour of functions named `name`, with the given defects. */
@@ -38,6 +40,7 @@ export function functionFlavour(name: string, defects: Defects = {}) {
     },
     createRunner: (host) => ({
       run(payload, args, context) {
+        defects.leaksIntervals?.push(setInterval(() => {}, 60_000));
         let outcome = Promise.resolve().then(() => host.cancelScope(context).run(payload, args));
         if (defects.swallowsErrors) outcome = outcome.catch(() => undefined);
         if (defects.cancellationAsFailure)

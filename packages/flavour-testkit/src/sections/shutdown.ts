@@ -1,10 +1,11 @@
 /**
  * Shutdown timeouts: a payload gets its own `shutdownTimeout`, or the runner's grace period, to
  * stop; then the runtime goes on without it. A payload that ignores cancellation never holds
- * up `shutdown()` beyond that: the flavour stops it by force, or the kernel abandons it.
+ * up `shutdown()` beyond that: the flavour stops it by force, or the kernel abandons it. Once
+ * stopped, the flavour's runner is closed, and nothing of the flavour may keep the process alive.
  */
 import assert from 'node:assert/strict';
-import type { Check } from '../check.js';
+import { pause, type Check } from '../check.js';
 import type { Section } from '../section.js';
 import { makeService } from './services.js';
 
@@ -93,5 +94,42 @@ export const shutdown: Section = {
       assert.deepEqual(c.logged, []);
       assert.ok(instance);
     });
+
+    check("after the runtime stopped and closed the flavour's runner, nothing of the flavour keeps the process alive", async (c) => {
+      // Counted before the runner runs anything, so the test runner's own timers are in both counts.
+      const before = aliveResources();
+      c.adopt('waits', payloads.waitsForCancel(0, c.readyFile('waits')));
+      c.adopt('completes', payloads.completes());
+      c.accept();
+      await c.running('waits');
+      await c.execute('returns', payloads.returns('now'));
+      await c.execute('later', payloads.returnsAfter(5, 'later'));
+      await assert.rejects(c.execute('throws', payloads.throws('boom')));
+      await c.shutdownCleanly();
+      let left = extra(before, aliveResources());
+      const end = Date.now() + options.timeout;
+      while (left.length > 0 && Date.now() < end) {
+        await pause(10);
+        left = extra(before, aliveResources());
+      }
+      assert.deepEqual(
+        left,
+        [],
+        `flavour '${options.flavour.name}' left ${left.join(', ')} keeping the process alive after its runner's close() resolved: ` +
+          'after close(), no timer, child process or handle of the flavour may keep the process alive (unref() what must outlive it, stop the rest)',
+      );
+    });
   },
 };
+
+/** What keeps the process alive now, by kind (`Timeout`, `TCPWRAP`, …): Node.js counts only referenced timers and handles. */
+function aliveResources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+}
+
+/** The kinds of which `now` has more than `before`, as `3 × Timeout`. */
+function extra(before: Map<string, number>, now: Map<string, number>): string[] {
+  return [...now].filter(([kind, n]) => n > (before.get(kind) ?? 0)).map(([kind, n]) => `${n - (before.get(kind) ?? 0)} × ${kind}`);
+}
