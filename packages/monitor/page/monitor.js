@@ -98,6 +98,22 @@
     const box = $('tree');
     box.replaceChildren(roots.length > 0 ? nodeList(roots, now) : el('div', 'empty', 'no payloads'));
     renderEnded(tree.ended ?? [], now);
+    renderQueues(tree.queues ?? []);
+  }
+
+  /** The job queues the runtime uses (BullMQ's), as a flavour last read them; hidden when none. */
+  function renderQueues(queues) {
+    $('queues-section').hidden = queues.length === 0;
+    const rows = queues.map((q) =>
+      el(
+        'tr',
+        null,
+        null,
+        el('td', 'name', `${q.queue} (${q.system})`),
+        ...['waiting', 'active', 'failed', 'delayed', 'completed'].map((state) => el('td', null, q[state])),
+      ),
+    );
+    $('queues').tBodies[0].replaceChildren(...rows);
   }
 
   function renderEnded(ended, now) {

@@ -9,3 +9,4 @@ export type { MonitorTree, MonitorNode } from './tree-view.js';
 export type { SeriesPoint, FlavourSecond } from './series.js';
 export type { ErrorNote } from './collector.js';
 export type { ThreadPoolStats, ThreadPoolQuery } from './thread-pools.js';
+export type { QueueStats, QueueQuery } from './queues.js';

@@ -11,6 +11,7 @@ import type { Outcome } from './collector.js';
 import { DurationHistogram } from './duration-histogram.js';
 import type { Health, Readiness } from './health.js';
 import { ProcessMetrics } from './process-metrics.js';
+import type { QueueStats } from './queues.js';
 import type { ThreadPoolStats } from './thread-pools.js';
 import { walkTree, type TreeLike } from './tree-view.js';
 
@@ -21,6 +22,7 @@ export const namesKept = 100;
 export interface MetricSources {
   tree(): TreeLike;
   threadPools(): ThreadPoolStats | undefined;
+  queues(): QueueStats[];
   health(): Health;
   readiness(): Readiness;
 }
@@ -76,6 +78,20 @@ export class Metrics {
     pool('cobald_thread_pool_busy', 'Worker threads running a payload', (s) => s.busy);
     pool('cobald_thread_pool_idle', 'Worker threads waiting for a payload', (s) => s.idle);
     pool('cobald_thread_pool_queued', 'Payloads waiting for a worker thread', (s) => s.queued);
+    new Gauge({
+      name: 'cobald_queue_jobs',
+      help: 'Jobs of the queues the runtime uses (BullMQ), by system, queue (at most 50) and state, as last read',
+      labelNames: ['system', 'queue', 'state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const stats of sources.queues()) {
+          for (const state of ['waiting', 'active', 'failed', 'delayed', 'completed'] as const) {
+            this.set({ system: stats.system, queue: stats.queue, state }, stats[state]);
+          }
+        }
+      },
+    });
     new Gauge({
       name: 'cobald_healthy',
       help: 'Whether /healthz answers 200: the runtime runs, no stop began, the event loop answers',

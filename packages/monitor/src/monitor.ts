@@ -11,6 +11,7 @@ import { health, readiness, type Health, type HealthSources, type Readiness } fr
 import { Metrics } from './metrics.js';
 import type { SeriesPoint } from './series.js';
 import { createMonitorServer, EventStreams } from './server.js';
+import { queues } from './queues.js';
 import { threadPools } from './thread-pools.js';
 import { annotate, pageListLength, type MonitorTree, type TreeLike } from './tree-view.js';
 
@@ -85,10 +86,14 @@ export async function attachMonitor(runner: MonitoredRunner, options: MonitorOpt
     loopDelayLimit,
   };
   const status = () => ({ health: health(sources), ready: readiness(sources) });
-  const tree = (): MonitorTree => annotate(rawTree(), (id) => collector.note(id), status());
-  const pageTree = (): MonitorTree => annotate(rawTree(), (id) => collector.note(id), status(), pageListLength);
+  const withQueues = (tree: MonitorTree): MonitorTree => {
+    const used = queues();
+    return used.length > 0 ? { ...tree, queues: used } : tree;
+  };
+  const tree = (): MonitorTree => withQueues(annotate(rawTree(), (id) => collector.note(id), status()));
+  const pageTree = (): MonitorTree => withQueues(annotate(rawTree(), (id) => collector.note(id), status(), pageListLength));
   const metrics = new Metrics(
-    { tree: rawTree, threadPools, health: () => health(sources), readiness: () => readiness(sources) },
+    { tree: rawTree, threadPools, queues, health: () => health(sources), readiness: () => readiness(sources) },
     { defaultMetrics },
   );
   // A restart or a change of state reaches open pages at once, not with the next second's point.

@@ -4,6 +4,7 @@
  * with what the monitor learned about each payload added: its last error and when it ended.
  */
 import type { ErrorNote, PayloadNote } from './collector.js';
+import type { QueueStats } from './queues.js';
 
 /** A node of the kernel's snapshot as far as the monitor reads it. */
 export interface NodeLike {
@@ -44,6 +45,8 @@ export interface MonitorTree {
   readonly flavours?: readonly MonitorNode[];
   readonly children?: readonly MonitorNode[];
   readonly ended: readonly MonitorNode[];
+  /** The job queues the runtime uses, when a flavour reports any (see queues.ts). */
+  readonly queues?: readonly QueueStats[];
 }
 
 const nested = ['children', 'payloads'] as const;
