@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { JobFailed, JobLost, RemoteTaskFailed, UnknownTask, parseFailure, rebuildError } from './errors.js';
 import { bullmqConnection } from './connection.js';
 import { notJson } from './json-value.js';
+import { QueueStatsReporter } from './queue-stats.js';
 import { callerKey, cancelChannel, cancelKey, type JobData, type JobResult } from './keys.js';
 import type { QueueTask } from './queue-task.js';
 
@@ -73,6 +74,7 @@ export class Caller {
   readonly #heartbeat: NodeJS.Timeout;
   readonly #sweep: NodeJS.Timeout;
   #closed = false;
+  readonly #stats = new QueueStatsReporter(() => this.queues);
 
   constructor(options: CallerOptions) {
     this.#options = options;
@@ -248,6 +250,7 @@ export class Caller {
   /** Settle what is left as cancelled, wait no longer than `timeout` for the rest, release every connection. */
   async close(timeout: number): Promise<void> {
     this.#closed = true;
+    this.#stats.close();
     for (const pending of this.#pending.values()) void this.#cancel(pending);
     const end = Date.now() + timeout;
     while (this.#pending.size && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
