@@ -4,7 +4,7 @@
  * outcome into an exit code. Each step's mechanics live in their own file; this one is the flow.
  *
  * Exit codes: 0 after a graceful stop, 1 after a payload failed, 2 when the configuration
- * could not be loaded (or took too long), 64 (EX_USAGE) for a wrong command line, 73
+ * could not be loaded (or took too long, or an error escaped its code, see configuration-scope.ts), 64 (EX_USAGE) for a wrong command line, 73
  * (EX_CANTCREAT) when the log file cannot be opened or the monitor cannot be served; 128+N on
  * a second shutdown signal N.
  */
@@ -13,6 +13,7 @@ import { basename, resolve } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { describe } from './describe.js';
 import { ConfigError, loadConfig, loadKernel, runSetup, type KernelModule } from './config-loader.js';
+import { ConfigurationScope } from './configuration-scope.js';
 import { createLogging, LogTargetError, type Logging } from './logging.js';
 import type { Monitor } from '@cobald/monitor';
 import { MonitorError, serveMonitor } from './monitor.js';
@@ -111,6 +112,7 @@ async function run(
   const { command: _run, config: configFile, ...settings } = command;
   // Before the first record: once a supervisor has seen one, its signals are handled.
   const startup = new Startup({ logger, timeout: command.startTimeout, gracePeriod: command.gracePeriod ?? kernelGracePeriod });
+  const configuration = new ConfigurationScope();
   startup.listen();
   let kernel: KernelModule;
   try {
@@ -148,9 +150,15 @@ async function run(
   try {
     runtime.configure({ logger, ...(command.gracePeriod === undefined ? {} : { gracePeriod: command.gracePeriod }) });
     const start = await startup.run(runtime, async (signal) => {
-      const config = await loadConfig(configFile, options.cwd);
+      const config = await configuration.run(() => loadConfig(configFile, options.cwd));
       // Stopped while it was imported: its default function is not called.
-      if (!signal.aborted) await runSetup(config, runtime, { logger: logger.child({ config: basename(config.path) }), signal });
+      if (!signal.aborted) {
+        const setupLogger = logger.child({ config: basename(config.path) });
+        await configuration.run(() => runSetup(config, runtime, { logger: setupLogger, signal }));
+      }
+      // A promise the configuration rejected without awaiting it is reported once the microtasks
+      // have run: it surfaces here, while the start is guarded, as the configuration's failure.
+      await new Promise((settled) => setImmediate(settled));
       if (signal.aborted) return;
       logger.info({ config: config.path, flavours: flavourVersions(kernel) }, `configuration ${config.path} loaded`);
       // Under the start's guard too: a signal while the monitor opens its port still stops the daemon.
@@ -178,6 +186,7 @@ async function run(
     const accepting = runtime.accept();
     // Only now that the kernel has its handlers, so that no signal finds the process without one.
     startup.dispose();
+    const unwatch = configuration.watch();
     // READY=1 once the runtime runs; STOPPING=1 as soon as the shutdown begins, whatever began
     // it (a signal, a failure, shutdown() from a payload), not once everything has stopped, and
     // after READY=1 even when the runtime begins to stop while it starts.
@@ -200,10 +209,20 @@ async function run(
     try {
       await accepting;
     } catch (error) {
+      unwatch();
       notifier.stopping();
+      const cause = (error as { name?: unknown; cause?: unknown } | undefined)?.name === 'UncaughtFailure' ? (error as Error).cause : error;
+      if (cause !== error && configuration.escaped(cause)) {
+        logger.fatal(
+          { err: cause },
+          `an error escaped the configuration's code after it loaded (a promise it did not await?): ${describe(cause)}`,
+        );
+        return exitCodes.config;
+      }
       logFailure(logger, error);
       return exitCodes.failure;
     }
+    unwatch();
     notifier.stopping();
     logger.info({}, 'stopped gracefully');
     return exitCodes.ok;

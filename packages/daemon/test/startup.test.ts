@@ -110,6 +110,39 @@ describe('cobald run before it accepts', () => {
     expect(daemon.stderr).not.toMatch(/^Node\.js v\d/m);
   });
 
+  it.each(['top-level', 'default'])(
+    'takes a rejection the configuration forgot to await (%s) as its failure: exit 2 before accepting',
+    async (where) => {
+      const daemon = new Daemon(['run', fixture('forgotten-await.mjs')], {
+        env: { ...withoutSystemd(process.env), COBALD_TEST_FORGET: where },
+      });
+      expect(await daemon.exited).toEqual({ code: 2, signal: null });
+      expect(daemon.records().at(-1)).toMatchObject({
+        level: 60,
+        origin: 'unhandledRejection',
+        msg: `an error escaped the configuration while it loaded (unhandledRejection): Error: the database refused the connection (${where})`,
+      });
+      expect(messages(daemon)).not.toContain('accepting');
+    },
+  );
+
+  it.each(['top-level-io', 'default-io'])(
+    'takes a rejection the configuration forgot to await that comes from I/O (%s) as its failure too: exit 2, before or after accepting',
+    async (where) => {
+      const daemon = new Daemon(['run', fixture('forgotten-await.mjs')], {
+        env: { ...withoutSystemd(process.env), COBALD_TEST_FORGET: where },
+      });
+      expect(await daemon.exited).toEqual({ code: 2, signal: null });
+      // The failed read reaches the daemon in a later turn of the event loop: while the start is guarded, or once it accepts.
+      expect(daemon.records().at(-1)).toMatchObject({
+        level: 60,
+        msg: expect.stringMatching(
+          /^an error escaped the configuration('s code after it loaded \(a promise it did not await\?\)| while it loaded \(unhandledRejection\)): Error: ENOENT: .*no-such-settings\.json/,
+        ),
+      });
+    },
+  );
+
   it('refuses a configuration that calls accept() itself, stopping what it started, instead of hanging until the start timeout', async () => {
     const daemon = new Daemon(['run', fixture('self-accept.mjs')]);
     expect(await daemon.exited).toEqual({ code: 2, signal: null });
