@@ -4,9 +4,9 @@
  * accepting `ServiceRunner`. Importing the package registers it as `'threading'`.
  */
 import { defineFlavour, registerFlavour } from '@cobald/kernel';
-import { checkPayload, payloadName } from './payload-source.js';
-import { ThreadingRunner } from './runner.js';
-import { bindServicePayload, checkServiceOptions } from './service-payload.js';
+import { checkPayload, payloadName } from './main/payload-source.js';
+import { ThreadingRunner } from './main/runner.js';
+import { bindServicePayload, checkServiceOptions } from './main/service-payload.js';
 import type { ThreadingTypes } from './types.js';
 import { version } from './version.js';
 

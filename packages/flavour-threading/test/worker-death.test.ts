@@ -54,22 +54,28 @@ describe('a worker thread that dies around its payload', () => {
     const { runner, logged } = recordingRunner({ maxWorkers: 1 });
     const accepting = runner.accept();
     try {
-      // The payload answers at once, leaving a timer that throws; its thread is retired (not
-      // clean), and whether the timer fires before the thread is gone is a race. Run until it
-      // does once: its crash must then be logged, naming the payload.
+      // The payload answers at once, leaving a timer that throws soon after; its thread is
+      // retired (not clean), and whether the timer fires before the thread is gone is a race, as
+      // is whether it fires before the answer (then it is the run's own failure). Run until the
+      // timer fires after the answer once: that crash must be logged, naming the payload.
       for (let i = 0; i < 200 && !logged.some(({ msg }) => msg.includes('crashed its worker thread')); i++) {
-        const result = await runner.execute(
-          function leavesATimer() {
-            setTimeout(() => {
-              throw new Error('thrown by a timer left behind');
-            }, 0);
-            const end = Date.now() + 1;
-            while (Date.now() < end) {}
-            return 'answered';
-          },
-          { flavour: threading },
-        );
-        expect(result).toBe('answered');
+        const result = await runner
+          .execute(
+            function leavesATimer() {
+              setTimeout(() => {
+                throw new Error('thrown by a timer left behind');
+              }, 3);
+              return 'answered';
+            },
+            { flavour: threading },
+          )
+          .catch((err: unknown) => err);
+        if (result !== 'answered') {
+          expect(result).toBeInstanceOf(WorkerCrashed);
+          expect((result as Error).message).toBe(
+            "worker thread of payload 'leavesATimer' crashed while running it: Error: thrown by a timer left behind",
+          );
+        }
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       expect(logged).toContainEqual({

@@ -3,9 +3,9 @@
  * can be imported there. A service's payload names that module and the class's export, and
  * carries the instance whose own properties are cloned to the worker when it starts.
  */
-import type { ModulePayload } from './types.js';
+import type { ModulePayload } from '../types.js';
 import { moduleUrl } from './module-url.js';
-import { describeValue } from './values.js';
+import { describeValue } from './describe-value.js';
 
 export const serviceInstance = Symbol('@cobald/flavour-threading/service-instance');
 

@@ -1,7 +1,7 @@
 /** Reading the threading flavour's options, with an error that says what is wrong with each. */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import type { ThreadingOptions } from './types.js';
+import type { ThreadingOptions } from '../types.js';
 
 /** The options given as `flavours: { threading: {...} }`, checked, with their defaults. */
 export function readOptions(options: Readonly<Record<string, unknown>>): {

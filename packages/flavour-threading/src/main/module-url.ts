@@ -1,8 +1,8 @@
 /** Where a module payload's module is, as the worker thread imports it. */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ModulePayload } from './types.js';
-import { describeValue } from './values.js';
+import type { ModulePayload } from '../types.js';
+import { describeValue } from './describe-value.js';
 
 /** The URL (or bare specifier) the worker imports for `ref`; throws a TypeError if there is none. */
 export function moduleUrl(ref: ModulePayload): string {

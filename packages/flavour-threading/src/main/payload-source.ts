@@ -7,10 +7,11 @@
  */
 import { prepareFunction, type AnyFunction } from './function-source.js';
 import { moduleUrl } from './module-url.js';
-import type { PayloadSource } from './protocol.js';
+import type { PayloadSource } from '../shared/messages.js';
 import { isServicePayload, serviceInstance } from './service-payload.js';
-import type { ModulePayload } from './types.js';
-import { cloneable, describeValue } from './values.js';
+import type { ModulePayload } from '../types.js';
+import { cloneable } from '../shared/cloneable.js';
+import { describeValue } from './describe-value.js';
 
 /**
  * Check that `payload` is a function or a module reference that a worker can run; throw a

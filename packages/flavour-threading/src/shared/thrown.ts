@@ -3,7 +3,7 @@
  * {@link fromThrown}): Errors lose their prototype in a structured clone, so they are taken
  * apart in the worker and put back together in the main thread.
  */
-import { cloneable } from './values.js';
+import { cloneable } from './cloneable.js';
 
 /**
  * A thrown value, made fit to travel: Errors lose their prototype in a structured clone (and

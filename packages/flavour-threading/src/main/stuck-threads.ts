@@ -3,25 +3,38 @@
  * waits, `execSync`, a blocking addon), they never run JavaScript again, so `terminate()` never
  * takes effect. Node.js waits for every thread when the process exits, `process.exit()`
  * included, so one such thread would keep a stopped daemon from ever exiting. While any is
- * still blocked at exit, the process ends itself with SIGKILL, after saying why on stderr.
+ * still blocked at exit, the process says which payloads' threads are stuck on stderr, runs the
+ * rest of its exit listeners, and ends with its own exit code without waiting for them
+ * (exit-now.ts).
  */
 import { writeSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
+import { exitNow } from './exit-now.js';
 
 const stuck = new Map<Worker, string>();
 let guarding = false;
 
 function onExit(code: number): void {
   if (stuck.size === 0) return;
+  // The listeners after this one run first, as they would have: this one does not return.
+  const listeners = process.listeners('exit');
+  for (const listener of listeners.slice(listeners.indexOf(onExit) + 1)) {
+    try {
+      (listener as (code: number) => void).call(process, code);
+    } catch (error) {
+      writeSync(2, `an exit listener threw: ${String(error)}\n`);
+    }
+  }
+  const exitCode = typeof process.exitCode === 'number' ? process.exitCode : code;
   const names = [...stuck.values()].map((name) => `'${name}'`).join(', ');
   try {
     writeSync(
       2,
       `@cobald/flavour-threading: the worker thread(s) of payload(s) ${names} are blocked in a synchronous call ` +
-        `and could not be terminated; Node.js cannot exit while they are, so the process (exit code ${code}) ends with SIGKILL\n`,
+        `and could not be terminated; the process exits with code ${exitCode} without waiting for them\n`,
     );
   } finally {
-    process.kill(process.pid, 'SIGKILL');
+    exitNow(exitCode);
   }
 }
 

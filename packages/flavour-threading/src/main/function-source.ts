@@ -5,7 +5,7 @@
  * instrumenters call from elsewhere) are recognised here and explained.
  */
 import { Script } from 'node:vm';
-import { PayloadSourceError } from './errors.js';
+import { PayloadSourceError } from '../errors.js';
 
 export type AnyFunction = (...args: unknown[]) => unknown;
 

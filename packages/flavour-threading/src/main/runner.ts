@@ -5,13 +5,12 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { cancelled, type FlavourHost, type FlavourRunner, type RunContext } from '@cobald/kernel';
+import type { PayloadSource } from '../shared/messages.js';
+import { fromThrown } from '../shared/thrown.js';
+import type { PoolStats, ThreadingTypes } from '../types.js';
 import { readOptions } from './options.js';
 import { explainUnsendable, toPayloadSource } from './payload-source.js';
-import { WorkerPool } from './pool.js';
-import { fromThrown } from './thrown.js';
-import type { Job } from './pool.js';
-import type { PayloadSource, RunDone } from './protocol.js';
-import type { PoolStats, ThreadingTypes } from './types.js';
+import { WorkerPool, type Job, type RunDone } from './pool.js';
 
 /**
  * Where monitors ask for the pools' numbers: a query published there is `{ pools: [] }`, and
@@ -19,8 +18,8 @@ import type { PoolStats, ThreadingTypes } from './types.js';
  */
 const statsQuery = 'cobald:threading:stats';
 
-/** Where the worker entry is: the built file, from src/ (under jest) and from dist/ alike. */
-const workerEntry = new URL('../dist/worker.js', import.meta.url);
+/** Where the worker entry is: the built file, from src/main/ (under jest) and from dist/main/ alike. */
+const workerEntry = new URL('../../dist/worker/entry.js', import.meta.url);
 
 /**
  * Runs threading payloads for one accepting `ServiceRunner`. The kernel makes it through the
