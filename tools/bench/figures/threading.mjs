@@ -47,25 +47,25 @@ export const figures = [
       const fn = (x) => x;
       let pool;
       let port;
-      const { ours, baseline } = await pair(
-        () => Promise.all(Array.from({ length: count }, (_, i) => state.runner.execute(fn, { flavour: threading, args: [i] }))),
-        () => Promise.all(Array.from({ length: count }, (_, i) => pool.run(i))),
-        {
-          iterations: short ? 3 : 10,
-          hooks: {
-            ours: hooks,
-            baseline: {
-              beforeAll: () =>
-                void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
-              afterAll: () => pool.destroy(),
-            },
+      const inFlight = () =>
+        Promise.all(Array.from({ length: count }, (_, i) => state.runner.execute(fn, { flavour: threading, args: [i] })));
+      const { ours, baseline } = await pair(inFlight, () => Promise.all(Array.from({ length: count }, (_, i) => pool.run(i))), {
+        iterations: short ? 3 : 10,
+        alternate: true,
+        hooks: {
+          ours: hooks,
+          baseline: {
+            beforeAll: () =>
+              void (pool = new Piscina({ filename: workerUrl('echo-piscina.mjs').href, minThreads: threads, maxThreads: threads })),
+            afterAll: () => pool.destroy(),
           },
         },
-      );
-      // The reference: a hand-rolled pipelined MessageChannel to one worker.
-      const reference = await pair(() => Promise.all(Array.from({ length: count }, (_, i) => port.call(i))), undefined, {
+      });
+      // The reference: a hand-rolled pipelined MessageChannel to one worker, taking turns with ours as well.
+      const reference = await pair(inFlight, () => Promise.all(Array.from({ length: count }, (_, i) => port.call(i))), {
         iterations: short ? 3 : 10,
-        hooks: { ours: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } },
+        alternate: true,
+        hooks: { ours: hooks, baseline: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } },
       });
       return [
         throughputRow(`threading execute: ${count / 1000}k calls in flight, vs piscina`, count, { ours, baseline }, 5),
@@ -73,9 +73,9 @@ export const figures = [
           id: 'threading-inflight-reference',
           title: `threading execute: ${count / 1000}k calls in flight, vs hand-rolled MessageChannel`,
           unit: '/s',
-          ours: perSecond(count, ours),
-          baseline: perSecond(count, reference.ours),
-          note: 'reference',
+          ours: perSecond(count, reference.ours),
+          baseline: perSecond(count, reference.baseline),
+          target: { op: '>=', ratio: 0.6 },
         },
       ];
     },
@@ -89,15 +89,17 @@ export const figures = [
       const opts = { flavour: threading, args: [1] };
       let pool;
       let port;
+      const sequential = async () => {
+        for (let i = 0; i < count; i++) await state.runner.execute(fn, opts);
+      };
       const { ours, baseline } = await pair(
-        async () => {
-          for (let i = 0; i < count; i++) await state.runner.execute(fn, opts);
-        },
+        sequential,
         async () => {
           for (let i = 0; i < count; i++) await pool.run(1);
         },
         {
           iterations: short ? 3 : 10,
+          alternate: true,
           hooks: {
             ours: hooks,
             baseline: {
@@ -109,11 +111,15 @@ export const figures = [
         },
       );
       const reference = await pair(
+        sequential,
         async () => {
           for (let i = 0; i < count; i++) await port.call(1);
         },
-        undefined,
-        { iterations: short ? 3 : 10, hooks: { ours: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } } },
+        {
+          iterations: short ? 3 : 10,
+          alternate: true,
+          hooks: { ours: hooks, baseline: { beforeAll: () => void (port = handRolled()), afterAll: () => port.close() } },
+        },
       );
       return [
         throughputRow('threading execute, sequential, vs piscina', count, { ours, baseline }, 2),
@@ -121,8 +127,8 @@ export const figures = [
           id: 'threading-sequential-reference',
           title: 'threading execute, sequential, vs hand-rolled MessageChannel',
           unit: '/s',
-          ours: perSecond(count, ours),
-          baseline: perSecond(count, reference.ours),
+          ours: perSecond(count, reference.ours),
+          baseline: perSecond(count, reference.baseline),
           target: { op: '>=', ratio: 0.9 },
         },
       ];
@@ -153,6 +159,7 @@ export const figures = [
         async () => (baseline = await one(() => pool.run(1))),
         {
           iterations: short ? 2 : 3,
+          alternate: true,
           hooks: {
             ours: hooks,
             baseline: {
@@ -176,14 +183,15 @@ export const figures = [
     id: 'threading-adopt',
     async measure({ short, pair }) {
       const count = short ? 20 : 200;
-      let state;
+      const { state, hooks } = withRunner();
       const done = new Int32Array(new SharedArrayBuffer(4));
       const untilDone = async () => {
         while (Atomics.load(done, 0) < count) await Atomics.waitAsync(done, 0, Atomics.load(done, 0), 1000).value;
       };
       const { ours, baseline } = await pair(
         async () => {
-          // The pool starts empty each time: warming it up is part of the figure.
+          // On the runner's warm threads: the warm-up iterations start them, as a daemon's first adopts do.
+          Atomics.store(done, 0, 0);
           for (let i = 0; i < count; i++) {
             state.runner.adopt(
               (cells, n) => {
@@ -206,22 +214,14 @@ export const figures = [
               });
             }),
           ),
-        {
-          iterations: short ? 2 : 5,
-          warmup: 1,
-          hooks: {
-            ours: {
-              beforeEach: async () => {
-                Atomics.store(done, 0, 0);
-                state = start();
-                await state.runner.whenRunning();
-              },
-              afterEach: async () => state.stop(),
-            },
-          },
-        },
+        { iterations: short ? 2 : 5, warmup: 2, alternate: true, hooks: { ours: hooks } },
       );
-      return throughputRow(`threading adopt: ${count} short payloads, vs a new Worker each`, count, { ours, baseline }, 10);
+      return throughputRow(
+        `threading adopt: ${count} short payloads on a warm runner, vs a new Worker each`,
+        count,
+        { ours, baseline },
+        10,
+      );
     },
   },
   {
@@ -259,7 +259,7 @@ export const figures = [
             });
             worker.once('exit', () => {});
           })),
-        { iterations: short ? 2 : 3, hooks: { ours: hooks } },
+        { iterations: short ? 2 : 3, alternate: true, hooks: { ours: hooks } },
       );
       return {
         title: 'threading adopt, one payload alone on a warm pool: latency until it ran, vs a new Worker',
@@ -286,6 +286,7 @@ export const figures = [
         {
           iterations: short ? 2 : 5,
           warmup: 1,
+          alternate: true,
           hooks: {
             ours: {
               beforeEach: async () => {
@@ -324,6 +325,52 @@ export const figures = [
         ours,
         baseline,
         target: { op: '<=', ratio: 2 },
+      };
+    },
+  },
+  {
+    id: 'threading-cancel',
+    async measure({ short, pair }) {
+      // Shutdown with many executes queued behind one that runs until its signal aborts: each is
+      // cancelled, so the time grows with their number, and must grow linearly.
+      const small = short ? 1_000 : 10_000;
+      const large = small * 10;
+      const stopWith = async (count) => {
+        const state = start({ threading: { maxWorkers: 1 } });
+        await state.runner.whenRunning();
+        const running = [
+          state.runner.execute(
+            async () => {
+              const { currentSignal } = await import('@cobald/kernel');
+              const signal = currentSignal();
+              await new Promise((resolve) => signal.addEventListener('abort', resolve));
+            },
+            { flavour: threading },
+          ),
+        ];
+        const fn = (x) => x;
+        for (let i = 0; i < count; i++) running.push(state.runner.execute(fn, { flavour: threading, args: [i] }));
+        const outcomes = Promise.allSettled(running);
+        const started = performance.now();
+        await state.stop();
+        await outcomes;
+        return performance.now() - started;
+      };
+      const times = { large: [], small: [] };
+      await pair(
+        async () => times.large.push(await stopWith(large)),
+        async () => times.small.push(await stopWith(small)),
+        { iterations: short ? 2 : 3, warmup: 0, alternate: true },
+      );
+      const median = (list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)];
+      const ours = median(times.large);
+      const baseline = median(times.small);
+      return {
+        title: `shutdown with ${large / 1000}k queued executes, vs with ${small / 1000}k (linear: 10×)`,
+        unit: 'ms',
+        ours,
+        baseline,
+        target: { op: '<=', ratio: 12 },
       };
     },
   },

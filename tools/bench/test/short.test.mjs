@@ -30,6 +30,7 @@ const rows = [
   'shutdown-asyncio',
   'shutdown-trio',
   'shutdown-threading',
+  'threading-cancel',
   'asyncio-heap',
   'cycles-heap',
   'cycles-heap-per-payload',
