@@ -26,6 +26,8 @@ export interface ServerSources {
 }
 
 const cookieName = 'cobald_monitor_token';
+/** What a request's target is read against: it names no host of ours. */
+const base = 'http://monitor.invalid';
 
 const common = {
   'cache-control': 'no-store',
@@ -44,6 +46,16 @@ const pagePolicy =
  * until the connection ends; cut, a live page reconnects (`retry`) and starts from a snapshot.
  */
 export const unreadLimit = 2 ** 20;
+
+/**
+ * Connections the monitor keeps at once; Node.js closes further ones as they come. Without a
+ * limit, a client that opens connections and sends half a request on each took every file
+ * descriptor of the daemon (its payloads' too) until the headers timeout ended them.
+ */
+export const connectionLimit = 128;
+
+/** Milliseconds a client has to send a whole request (the monitor's are a few hundred bytes); Node's default is a minute. */
+export const headersTimeout = 10_000;
 
 /** Server-sent events to the open pages. */
 export class EventStreams {
@@ -122,15 +134,26 @@ export function createMonitorServer(sources: ServerSources, streams: EventStream
     '/events': (response) => streams.add(response, format('snapshot', { tree: sources.pageTree(), series: sources.series() })),
   };
 
-  return createServer((request, response) => {
-    void answer(request, response).catch((error: unknown) => {
-      if (!response.headersSent) send(response, 500, 'text/plain; charset=utf-8', `internal error: ${String(error)}\n`);
-      else response.destroy();
-    });
-  });
+  const server = createServer(
+    { headersTimeout, requestTimeout: headersTimeout, connectionsCheckingInterval: 1000 },
+    (request, response) => {
+      void answer(request, response).catch((error: unknown) => {
+        if (!response.headersSent) send(response, 500, 'text/plain; charset=utf-8', `internal error: ${String(error)}\n`);
+        else response.destroy();
+      });
+    },
+  );
+  server.maxConnections = connectionLimit;
+  return server;
 
   async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://monitor.invalid');
+    const target = request.url ?? '/';
+    if (!URL.canParse(target, base)) {
+      // An absolute-form target that is no URL (`GET http://[ HTTP/1.1`): the client's error, not ours.
+      send(response, 400, 'text/plain; charset=utf-8', 'bad request target\n');
+      return;
+    }
+    const url = new URL(target, base);
     if (!authorized(request, url)) {
       response.setHeader('www-authenticate', 'Bearer realm="cobald monitor"');
       send(response, 401, 'text/plain; charset=utf-8', 'a bearer token is required\n');

@@ -2,6 +2,7 @@
  * The monitor over real HTTP on an ephemeral port: every endpoint, 404 and 405, the token,
  * untrusted names and messages, and /metrics parsed and compared with what ran.
  */
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { currentSignal } from '@cobald/kernel';
@@ -112,6 +113,19 @@ describe('the endpoints', () => {
         expect(answer.headers.allow).toBe('GET, HEAD');
       }
     }
+  });
+
+  it('answers 400, not 500, to a request target that is no URL', async () => {
+    const { monitor } = await running();
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(monitor.port, '127.0.0.1', () => socket.end('GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).toMatch(/\r\n\r\nbad request target\n$/);
   });
 
   it('answers HEAD as GET without a body (RFC 9110), the event stream included', async () => {

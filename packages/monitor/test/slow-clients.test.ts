@@ -2,7 +2,9 @@
  * `/events` and clients that stop reading (issue 18): three raw HTTP connections ask for the
  * stream and never read, while 200 payloads and a restart every few milliseconds make an event
  * of the whole tree many times a second. Each stalled stream is cut once it holds more than
- * `unreadLimit` unread bytes, the heap stays flat, and a page that reads keeps its stream.
+ * `unreadLimit` unread bytes, the heap stays flat, and a page that reads keeps its stream. And
+ * connections that send half a request: at most `connectionLimit` are kept, each for at most the
+ * headers timeout, so they cannot take every file descriptor of the daemon.
  */
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -10,7 +12,8 @@ import { asyncio } from '@cobald/flavour-asyncio';
 import { currentSignal } from '@cobald/kernel';
 import { deferred, quietRunner, until } from '@cobald/test-support';
 import { attachMonitor } from '@cobald/monitor';
-import { unreadLimit } from '../src/server.js';
+import { connectionLimit, headersTimeout, unreadLimit } from '../src/server.js';
+import { get } from './support/http.js';
 import { request } from 'node:http';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -67,6 +70,34 @@ function stalledClient(port: number): { socket: Socket; received: () => number; 
   cleanups.push(() => socket.destroy());
   return { socket, received: () => received, ended };
 }
+
+describe('clients that hold connections', () => {
+  it(`get at most ${connectionLimit} connections, and each that never finishes its request ends after the headers timeout`, async () => {
+    const runner = quietRunner();
+    const monitor = await attachMonitor(runner);
+    cleanups.push(() => monitor.close());
+    let open = 0;
+    let closed = 0;
+    const sockets = Array.from({ length: connectionLimit + 10 }, () => {
+      const socket = connect(monitor.port, '127.0.0.1', () => {
+        open++;
+        socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      });
+      // Read what comes (the 408 at the end), or the server's close would never be seen.
+      socket.resume();
+      socket.on('close', () => closed++);
+      socket.on('error', () => {});
+      cleanups.push(() => socket.destroy());
+      return socket;
+    });
+    // The ones beyond the limit are closed as they come, the rest are held.
+    await until(() => open === sockets.length && closed >= 10, 10_000);
+    expect(closed).toBe(10);
+    // Then the headers timeout ends the held ones, and the monitor answers again.
+    await until(() => closed === sockets.length, headersTimeout + 20_000);
+    expect((await get(`${monitor.url}healthz`)).status).toBe(503);
+  }, 60_000);
+});
 
 describe('a client of /events that stops reading', () => {
   it('is disconnected once it leaves too much unread, and the heap stays flat', async () => {
