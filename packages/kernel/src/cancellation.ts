@@ -5,7 +5,6 @@
  * times more than running a trivial payload.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PayloadNode } from './supervisor.js';
 
 const storage = new AsyncLocalStorage<CancelScope>();
 
@@ -23,7 +22,7 @@ export class CancelScope {
    * @internal The kernel's node of the payload this scope belongs to: what runs in the scope
    * (after any number of awaits, timers and emitters) is that payload's work.
    */
-  owner: PayloadNode | undefined = undefined;
+  owner: object | undefined = undefined;
   #controller: AbortController | undefined;
   #cancelled = false;
   #reason: unknown;
@@ -53,14 +52,6 @@ export class CancelScope {
   run<R>(fn: (...args: any[]) => R, args: readonly unknown[]): R {
     return storage.run(this, fn, ...args);
   }
-}
-
-/**
- * @internal The node of the payload whose code runs now, found through async context: what an
- * error that escapes into the process's handlers, or an `execute()`, belongs to.
- */
-export function currentPayloadNode(): PayloadNode | undefined {
-  return storage.getStore()?.owner;
 }
 
 /**

@@ -114,23 +114,39 @@ export class ChildFailure extends Error {
 }
 
 /**
- * A payload was stopped because its runner shut down. `execute()` rejects with it when the
- * runtime stops under a running payload; for adopted payloads it is not a failure.
+ * Why the runtime stopped a payload: the runtime stops (`'shutdown'`); or, for an `execute()`
+ * called inside a payload, that caller's run ended (`'caller-ended'`), or the caller was stopped
+ * to be restarted or because its supervisor stops (`'caller-stopped'`).
+ */
+export type CancelReason = 'shutdown' | 'caller-ended' | 'caller-stopped';
+
+function because(reason: CancelReason, caller: PayloadInfo | undefined): string {
+  if (reason === 'shutdown' || caller === undefined) return 'because the runtime is shutting down';
+  const who = `${describe(caller)}, which executed it,`;
+  return reason === 'caller-ended' ? `because the run of ${who} ended` : `because ${who} was stopped`;
+}
+
+/**
+ * A payload was stopped by the runtime: it shuts down, or the payload that executed it ended or
+ * was stopped (`reason`). `execute()` rejects with it; for adopted payloads it is not a failure.
  */
 export class PayloadCancelled extends Error {
   override readonly name = 'PayloadCancelled';
   constructor(
     readonly payload: PayloadInfo,
     cause?: unknown,
+    readonly reason: CancelReason = 'shutdown',
+    /** The payload that executed it, for the reasons that concern it. */
+    readonly caller?: PayloadInfo,
   ) {
-    super(`${describe(payload)} was cancelled because the runtime is shutting down`, { cause });
+    super(`${describe(payload)} was cancelled ${because(reason, caller)}`, { cause });
   }
 }
 /**
- * A payload was cancelled because the runtime stopped, but did not stop within its shutdown
- * timeout (or the grace period), so the runtime gave up on it: an `execute()` of it rejects with
- * this, since its own promise may never settle. Like {@link PayloadCancelled}, it is a
- * cancellation, not a failure.
+ * A payload was cancelled by the runtime (see {@link PayloadCancelled}), but did not stop within
+ * its shutdown timeout (or the grace period), so the runtime gave up on it: an `execute()` of it
+ * rejects with this, since its own promise may never settle. Like {@link PayloadCancelled}, it is
+ * a cancellation, not a failure.
  *
  * @example
  * await runner.execute(ignoresItsSignal, { flavour: asyncio }).catch((err) => err.name); // 'PayloadAbandoned'
@@ -140,11 +156,10 @@ export class PayloadAbandoned extends Error {
   constructor(
     readonly payload: PayloadInfo,
     readonly timeout: number,
+    readonly reason: CancelReason = 'shutdown',
+    readonly caller?: PayloadInfo,
   ) {
-    super(
-      `${describe(payload)} was abandoned: it was cancelled because the runtime is shutting down, ` +
-        `and did not stop within ${timeout} ms`,
-    );
+    super(`${describe(payload)} was abandoned: it was cancelled ${because(reason, caller)}, and did not stop within ${timeout} ms`);
   }
 }
 

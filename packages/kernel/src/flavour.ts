@@ -7,7 +7,7 @@
  */
 import { CancelScope } from './cancellation.js';
 import { silentLogger, type Logger } from './logger.js';
-import type { PayloadInfo } from './errors.js';
+import type { CancelReason, PayloadInfo } from './errors.js';
 import type { SupervisionOptions } from './supervision-options.js';
 import { PayloadCancelled } from './errors.js';
 
@@ -204,7 +204,10 @@ export function isFlavour(value: unknown): value is Flavour {
  * signal.addEventListener('abort', () => reject(cancelled(context, signal.reason)));
  */
 export function cancelled(context: PayloadInfo, cause?: unknown): PayloadCancelled {
-  return new PayloadCancelled({ id: context.id, name: context.name, flavour: context.flavour }, cause);
+  // A kernel node knows why it was stopped, and who executed it.
+  const { cancelReason, parent } = context as { cancelReason?: CancelReason; parent?: PayloadInfo };
+  const caller = parent && { id: parent.id, name: parent.name, flavour: parent.flavour };
+  return new PayloadCancelled({ id: context.id, name: context.name, flavour: context.flavour }, cause, cancelReason, caller);
 }
 
 /**

@@ -14,7 +14,7 @@ export type { PayloadTrace, RestartEvent, RuntimeEvent, ParentInfo } from './ins
 export { runtime } from './runtime.js';
 export { kernelVersion } from './version.js';
 export { formatTree, type RuntimeTree, type FlavourBranch, type PayloadSnapshot } from './tree.js';
-export type { NodeState } from './supervisor.js';
+export type { NodeState } from './node.js';
 export { service, type ServiceClass } from './service.js';
 export { currentSignal, CancelScope } from './cancellation.js';
 export {

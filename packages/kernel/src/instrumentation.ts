@@ -19,7 +19,6 @@
  */
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 import type { RunKind } from './flavour.js';
-import type { PayloadNode } from './supervisor.js';
 
 /** The context of one run of a payload on `cobald:payload`. */
 export interface PayloadTrace {
@@ -77,6 +76,19 @@ export interface RuntimeEvent {
   readonly failure?: unknown;
 }
 
+/** What a trace is made from: a node of the kernel (node.ts), without importing it. */
+export interface Traced {
+  readonly id: number;
+  readonly name: string;
+  readonly flavour: string;
+  readonly kind: RunKind;
+  readonly service: boolean;
+  readonly restarts: number;
+  readonly state: string;
+  readonly parent: { readonly id: number; readonly name: string } | undefined;
+  trace: PayloadTrace | undefined;
+}
+
 export const payloadChannel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
 export const restartChannel = channel('cobald:restart');
 export const runtimeChannel = channel('cobald:runtime');
@@ -94,9 +106,9 @@ export function publishRuntime(event: RuntimeEvent): void {
  * promise of its own to every run, which costs a monitor watching a busy runtime dearly
  * (on Node 20 each promise runs the async hooks of AsyncLocalStorage).
  */
-export function beginTrace<T, A, B, C, This>(
-  node: PayloadNode,
-  run: (this: This, a: A, b: B, c: C, node: PayloadNode) => Promise<T>,
+export function beginTrace<T, A, B, C, This, N extends Traced>(
+  node: N,
+  run: (this: This, a: A, b: B, c: C, node: N) => Promise<T>,
   thisArg: This,
   a: A,
   b: B,
@@ -130,7 +142,7 @@ function storesBound(channel: object): boolean {
 }
 
 /** The trace {@link beginTrace} left on `node`, if any; it is taken off, so only one watcher ends it. */
-export function takeTrace(node: PayloadNode): PayloadTrace | undefined {
+export function takeTrace(node: Traced): PayloadTrace | undefined {
   const { trace } = node;
   if (trace) node.trace = undefined;
   return trace;
@@ -147,22 +159,6 @@ export function endTrace(trace: PayloadTrace | undefined, failed: boolean, outco
   payloadChannel.asyncEnd.publish(trace);
 }
 
-/** Run `node`'s payload with `run`, traced from start to end: for a run whose outcome is not watched at once. */
-export function tracePayload<T>(node: PayloadNode, run: () => Promise<T>): Promise<T> {
-  const promise = beginTrace(node, run, undefined, undefined, undefined, undefined);
-  const trace = takeTrace(node);
-  return promise.then(
-    (result) => {
-      endTrace(trace, false, result);
-      return result;
-    },
-    (error: unknown) => {
-      endTrace(trace, true, error);
-      throw error;
-    },
-  );
-}
-
 /** A {@link PayloadTrace}: one shape for all of them, and `stopping` read from the node when asked. */
 class Trace implements PayloadTrace {
   readonly id: number;
@@ -176,9 +172,9 @@ class Trace implements PayloadTrace {
   // Declared, not defined: a subscriber tells a failed run by `'error' in trace`.
   declare error?: unknown;
   declare result?: unknown;
-  readonly #node: PayloadNode;
+  readonly #node: Traced;
 
-  constructor(node: PayloadNode) {
+  constructor(node: Traced) {
     this.#node = node;
     this.id = node.id;
     this.name = node.name;

@@ -5,10 +5,9 @@
 import type { Flavour } from './flavour.js';
 import { loadFlavour, resolveFlavour, type ServiceRecord } from './registry.js';
 import type { AdoptOptions } from './run-options.js';
-import { nextPayloadId } from './supervisor.js';
+import { nextPayloadId } from './node.js';
 import { restartPolicy, type RestartPolicy, type SupervisionOptions } from './supervision-options.js';
-import { isSupervisorSpec, type SupervisorSpec } from './supervisor-spec.js';
-import { supervisorFlavour } from './supervision-tree.js';
+import { isSupervisorSpec, supervisorFlavour, type SupervisorSpec } from './supervisor-spec.js';
 
 /** One payload to run: checked, named and numbered, waiting in the queue or about to launch. */
 export interface PayloadRequest {

@@ -3,19 +3,18 @@
  * and the services once it accepts, hands `execute()` results back, and stops everything when
  * asked to or when an adopted payload fails.
  */
-import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping, isCancellation } from './errors.js';
-import { cancelled, type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
-import { currentPayloadNode, currentScope } from './cancellation.js';
-import { attachExecute, detachExecute } from './execute-children.js';
-import { endTrace, publishRuntime, takeTrace } from './instrumentation.js';
+import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping } from './errors.js';
+import { type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
+import { currentScope } from './cancellation.js';
+import { publishRuntime } from './instrumentation.js';
 import { warningLogger, type Logger } from './logger.js';
 import { checkKeys, loadedFlavour, request, serviceRequest, supervisorRequest, type PayloadRequest } from './payload-request.js';
 import { claimAcceptor, releaseAcceptor, startWaitingServices, type Acceptor, type ServiceRecord } from './registry.js';
 import { Session } from './session.js';
 import { forceExit, trapShutdownSignals, type ShutdownSignal } from './signals.js';
-import { nextPayloadId, stoppedBy } from './supervisor.js';
+import { currentPayloadNode, nextPayloadId, type PayloadNode } from './node.js';
+import { executeOn, launch } from './run.js';
 import { isSupervisorSpec, type SupervisorSpec } from './supervisor-spec.js';
-import { runSupervisor, stopBound } from './supervision-tree.js';
 import { checkMilliseconds } from './supervision-options.js';
 import { buildTree, type PayloadSnapshot, type RuntimeTree } from './tree.js';
 import { trapUncaught, type UncaughtOrigin } from './uncaught.js';
@@ -216,11 +215,11 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
       untrapUncaught?.();
       this.#session = undefined;
       releaseAcceptor(this);
-      this.#lastEnded = session.supervisor.ended();
+      this.#lastEnded = session.ended();
       session.end();
-      publishRuntime({ state: 'stopped', failure: session.supervisor.failure });
+      publishRuntime({ state: 'stopped', failure: session.failure });
     }
-    if (session.supervisor.failure) throw session.supervisor.failure;
+    if (session.failure) throw session.failure;
   }
 
   /**
@@ -283,8 +282,8 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
       restarts: 0,
       children: [],
     }));
-    const ended = session ? session.supervisor.ended() : this.#lastEnded;
-    return buildTree(session?.state ?? 'idle', [...queued, ...(session?.supervisor.nodes() ?? [])], ended);
+    const ended = session ? session.ended() : this.#lastEnded;
+    return buildTree(session?.state ?? 'idle', [...queued, ...(session?.nodes() ?? [])], ended);
   }
 
   /**
@@ -334,7 +333,7 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
         name: record.name,
         flavour: typeof record.flavour === 'string' ? record.flavour : record.flavour.name,
       };
-      if (session) session.supervisor.fail(info, error);
+      if (session) session.fail(info, error);
       else this.#options.logger.error({ err: error, payload: info }, `service '${record.name}' cannot start`);
       return;
     }
@@ -383,9 +382,9 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
     const session = this.#session;
     if (!session) return;
     const scope = currentScope();
-    const node = scope?.owner;
-    if (node) session.escape(node, error, scope);
-    else session.supervisor.failUnowned(error, origin);
+    const node = scope?.owner as PayloadNode | undefined;
+    if (node && scope) session.escape(node, error, scope);
+    else session.failUnowned(error, origin);
   }
 }
 
@@ -423,71 +422,6 @@ const nextTurn = (): Promise<void> =>
       resolve();
     }),
   ));
-
-function executeOn(session: Session, flavour: Flavour, item: PayloadRequest): Promise<unknown> {
-  if (session.stopping) return Promise.reject(new RunnerStopping('execute', item.name));
-  const { supervisor } = session;
-  // Called from inside a payload: the execute is that payload's child (execute-children.ts).
-  const parent = currentPayloadNode();
-  const node = supervisor.add({ id: item.id, name: item.name, flavour: flavour.name, kind: 'execute' }, parent);
-  if (parent) {
-    // A payload that is being stopped starts nothing new.
-    if (parent.state !== 'running' || parent.scope?.cancelled) {
-      supervisor.remove(node, 'cancelled');
-      return Promise.reject(cancelled(node));
-    }
-    attachExecute(parent, node);
-  }
-  // The caller's promise is settled by the run, or earlier by the supervisor: when an error
-  // escapes the run, or the run is abandoned on shutdown. Whatever comes second is ignored.
-  return new Promise((resolve, reject) => {
-    node.reject = reject;
-    const outcome = session.startPayload(flavour, item.payload, item.args, node);
-    const trace = takeTrace(node);
-    outcome.then(
-      (value) => {
-        endTrace(trace, false, value);
-        if (parent || node.executes) detachExecute(session.executeHost, node);
-        supervisor.remove(node, node.escaped ? 'failed' : 'done');
-        resolve(value);
-      },
-      (error: unknown) => {
-        endTrace(trace, true, error);
-        if (parent || node.executes) detachExecute(session.executeHost, node);
-        if (node.escaped || !stoppedBy(node, error)) {
-          supervisor.remove(node, 'failed');
-          reject(error);
-          return;
-        }
-        supervisor.remove(node, 'cancelled');
-        reject(isCancellation(error) ? error : cancelled(node, error));
-      },
-    );
-  });
-}
-
-function launch(session: Session, item: PayloadRequest): void {
-  const { flavour, id, name, policy, shutdownTimeout } = item;
-  const flavourName = typeof flavour === 'string' ? flavour : flavour.name;
-  const spec = { id, name, flavour: flavourName, kind: 'adopt', service: item.service !== undefined, shutdownTimeout } as const;
-  const { supervisor } = session;
-  if (item.tree) {
-    const { tree } = item;
-    const node = supervisor.add({ ...spec, shutdownTimeout: shutdownTimeout ?? stopBound(tree, session.config.gracePeriod) });
-    supervisor.supervise(node, () => runSupervisor(session, tree, node), policy);
-    return;
-  }
-  const node = supervisor.add(spec);
-  if (typeof flavour !== 'string' && !policy) {
-    supervisor.watch(node, session.startPayload(flavour, item.payload, item.args, node));
-    return;
-  }
-  const start =
-    typeof flavour === 'string'
-      ? () => loadedFlavour(item).then((found) => session.runPayload(found, item.payload, item.args, node))
-      : () => session.startPayload(flavour, item.payload, item.args, node);
-  supervisor.supervise(node, start, policy);
-}
 
 /** `base` with what `options` set; throws a TypeError for options of the wrong type. */
 function withOptions(base: ResolvedOptions, options: ServiceRunnerOptions): ResolvedOptions {

@@ -1,16 +1,21 @@
 /**
- * One `accept()` of a runner, from start to stop: the flavour runners it made, its supervisor,
- * and the request to stop. A new `accept()` gets a new session, so nothing of an earlier run
- * (a late outcome, an abandoned payload) can reach a later one.
+ * One `accept()` of a runner, from start to stop: the flavour runners it made, the root of its
+ * supervision tree (supervisor.ts), the nodes that run, the first failure and the request to
+ * stop. A new `accept()` gets a new session, so nothing of an earlier run (a late outcome, an
+ * abandoned payload) can reach a later one. It is the `SupervisorHost` of its supervisors.
  */
 import { cancelled, type Flavour, type FlavourHost, type FlavourRunner, type RunContext } from './flavour.js';
 import type { Logger } from './logger.js';
-import { CancelScope, stopReason } from './cancellation.js';
-import { beginTrace, payloadChannel, publishRuntime, tracePayload } from './instrumentation.js';
-import { Supervisor, type PayloadNode } from './supervisor.js';
-import { escapeInTree, isSupervisorNode } from './supervision-tree.js';
+import { CancelScope } from './cancellation.js';
+import { PayloadFailure, UncaughtFailure, type PayloadInfo } from './errors.js';
+import { beginTrace, payloadChannel, publishRuntime } from './instrumentation.js';
+import { PayloadNode, info } from './node.js';
+import { Supervisor, abandonNode, cancel, escapeExecute, stopWithin, type SupervisorHost } from './supervisor.js';
+import { snapshot, type PayloadSnapshot } from './tree.js';
 import { within } from './within.js';
-import { endExecutes, type ExecuteHost } from './execute-children.js';
+
+/** How many ended payloads a session remembers for `tree()`: the newest ones. */
+const remembered = 64;
 
 export type SessionState = 'starting' | 'running' | 'stopping';
 
@@ -27,11 +32,12 @@ export interface SessionConfig {
   readonly flavourOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
-export class Session {
+export class Session implements SupervisorHost {
   state: SessionState = 'starting';
-  readonly supervisor: Supervisor;
-  /** What ends the executes a payload's run left behind. */
-  readonly executeHost: ExecuteHost;
+  /** The root of the supervision tree: a top-level adopt is its child. */
+  readonly root: Supervisor;
+  /** Every node of the top level and every execute, until it ended: what a stop waits for. */
+  readonly live = new Set<PayloadNode>();
   /** Resolves when someone asks the session to stop. */
   readonly stopRequested: Promise<void>;
   /** Resolves when the session has ended, whatever its outcome. */
@@ -42,23 +48,20 @@ export class Session {
   #requestStop!: () => void;
   #ended!: () => void;
   #stopping = false;
+  #failure: PayloadFailure | UncaughtFailure | undefined;
+  #drained: (() => void) | undefined;
+  /** The newest ended payloads, a ring: slot `#ends % remembered` is the next to write. */
+  readonly #endedRing: (PayloadNode | undefined)[] = new Array<PayloadNode | undefined>(remembered);
+  #ends = 0;
   /** The runners made so far, by flavour name (one flavour per name, as in the registry). */
   readonly #slots = new Map<string, RunnerSlot>();
   readonly #config: SessionConfig;
 
   constructor(config: SessionConfig) {
     this.#config = config;
-    this.executeHost = {
-      cancel: (node) => this.cancel(node),
-      settled: (node) => this.supervisor.settled(node),
-      abandon: (node, timeout) => this.supervisor.abandon(node, timeout),
-      gracePeriod: config.gracePeriod,
-    };
-    this.supervisor = new Supervisor(
-      config.logger,
-      () => this.requestStop(),
-      (node) => endExecutes(this.executeHost, node),
-    );
+    this.logger = config.logger;
+    this.gracePeriod = config.gracePeriod;
+    this.root = Supervisor.root(this);
     this.stopRequested = new Promise((resolve) => (this.#requestStop = resolve));
     this.stopped = new Promise((resolve) => (this.#ended = resolve));
     this.whenRunning = new Promise((resolve, reject) => (this.#running = { resolve, reject }));
@@ -77,30 +80,86 @@ export class Session {
     this.#ended();
   }
 
-  /** The logger and grace period of the runner. */
-  get config(): SessionConfig {
-    return this.#config;
+  readonly logger: Logger;
+  readonly gracePeriod: number;
+
+  /** The first failure: of an adopted payload, or an error that escaped outside any payload. */
+  get failure(): PayloadFailure | UncaughtFailure | undefined {
+    return this.#failure;
   }
 
-  /**
-   * Stop one payload as its flavour allows: its unsettled executes first (they belong to it),
-   * then its cancel scope and its runner's `cancel()`. False if nothing can stop it on its own
-   * (its flavour has no `cancel()` and it asked for no scope): then only `close()` can.
-   */
-  cancel(node: PayloadNode): boolean {
-    // Asked to stop: an AbortError or a refusal it meets from now on is a cancellation.
-    if (node.state === 'running') node.state = 'stopping';
-    if (node.executes) for (const execute of node.executes) this.cancel(execute);
-    node.scope?.cancel(stopReason);
+  cancelInRunner(node: PayloadNode): boolean {
     const runner = this.#slots.get(node.flavour)?.runner;
-    if (!runner?.cancel) return node.scope !== undefined;
+    if (!runner?.cancel) return false;
     try {
       runner.cancel(node);
     } catch (err) {
-      const { logger } = this.#config;
-      logger.error({ err, flavour: node.flavour }, `the ${node.flavour} runner failed to cancel '${node.name}': ${String(err)}`);
+      this.logger.error({ err, flavour: node.flavour }, `the ${node.flavour} runner failed to cancel '${node.name}': ${String(err)}`);
     }
     return true;
+  }
+
+  /**
+   * Record a failure at the top: the first is logged at once and escalates (the runner stops),
+   * later ones are logged.
+   */
+  fail(node: PayloadInfo, error: unknown): void {
+    const failure = new PayloadFailure(info(node), error);
+    if (this.#failure) {
+      this.logger.error({ err: failure, payload: info(node) }, `${failure.message} (while stopping after an earlier failure)`);
+      return;
+    }
+    this.#failure = failure;
+    this.logger.error({ err: failure, payload: info(node) }, failure.message);
+    this.requestStop();
+  }
+
+  /** An error escaped outside any payload: the application's own code failed, so the runner stops. */
+  failUnowned(error: unknown, origin: string): void {
+    const failure = new UncaughtFailure(origin, error);
+    if (this.#failure) {
+      this.logger.error({ err: failure }, `${failure.message} (while stopping after an earlier failure)`);
+      return;
+    }
+    this.#failure = failure;
+    this.logger.error({ err: failure }, failure.message);
+    this.requestStop();
+  }
+
+  forget(node: PayloadNode): void {
+    if (!this.live.delete(node)) return;
+    this.remember(node);
+    if (this.live.size === 0) this.#drained?.();
+  }
+
+  remember(node: PayloadNode): void {
+    this.#endedRing[this.#ends++ % remembered] = node;
+  }
+
+  /** A snapshot of the newest ended payloads (at most 64), oldest first. */
+  ended(): PayloadSnapshot[] {
+    const slots = Math.min(this.#ends, remembered);
+    const first = this.#ends - slots;
+    return Array.from({ length: slots }, (_, i) => snapshot(this.#endedRing[(first + i) % remembered]!, false));
+  }
+
+  /** A snapshot of the top level, each node with what runs under it. */
+  nodes(): PayloadSnapshot[] {
+    const top: PayloadSnapshot[] = [];
+    for (const node of this.live) if (node.parent === undefined) top.push(snapshot(node));
+    return top;
+  }
+
+  /** Resolves once no node is live. */
+  #whenEmpty(): Promise<void> {
+    if (this.live.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#drained;
+      this.#drained = () => {
+        previous?.();
+        resolve();
+      };
+    });
   }
 
   /** Whether a stop was asked for (it may not have begun yet). */
@@ -115,35 +174,25 @@ export class Session {
   requestStop(): void {
     this.#stopping = true;
     // Before stop() begins, so that a payload meeting a refusal already counts as stopping.
-    if (this.state !== 'starting') this.supervisor.beginStop();
+    if (this.state !== 'starting') this.root.beginStop(this.live);
     this.#requestStop();
   }
 
   /**
-   * An error escaped a payload's run (see `Supervisor.escape`): the run is cancelled, and it gets
-   * its time to stop, as on shutdown; if it does not end by then, it is given up on and the
-   * failure goes on without it.
+   * An error escaped a payload's run, found by the async context it escaped in: `scope` is the
+   * cancel scope of the run it came from. It is that payload's failure: an execute's caller gets
+   * it; an adopted payload's supervisor takes it as the run's failure (supervisor.ts).
    */
   escape(node: PayloadNode, error: unknown, scope: CancelScope): void {
+    const owner = node.parent?.supervisor ? (node.parent.supervisor as Supervisor) : this.root;
     // From an earlier run of a payload that was restarted since: that run's end was handled
     // already, and the run now is not to blame.
     if (node.scope !== undefined && node.scope !== scope) {
-      this.supervisor.escapedEarlierRun(node, error);
+      owner.escapedEarlierRun(node, error);
       return;
     }
-    if (escapeInTree(node, error)) return;
-    if (!this.supervisor.escape(node, error)) return;
-    this.cancel(node);
-    const escaped = node.escaped!;
-    // An adopted payload whose failure was escalated is stopped with the rest, by stop().
-    if (escaped.reported && node.kind === 'adopt') return;
-    const timeout = node.shutdownTimeout ?? this.#config.gracePeriod;
-    if (timeout === Infinity) return;
-    const timer = setTimeout(() => {
-      if (node.escaped !== escaped) return;
-      this.supervisor.giveUp(node, timeout);
-    }, timeout);
-    timer.unref();
+    if (node.kind === 'execute') escapeExecute(this, node, error);
+    else owner.escape(node, error);
   }
 
   /**
@@ -156,19 +205,14 @@ export class Session {
     return ready ? Promise.race([ready, this.stopRequested]) : Promise.resolve();
   }
 
-  /** Run one payload on its flavour's runner, starting the runner first if needed; traced when anyone listens. */
-  runPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
-    // Checked first: the trace and the closure cost more than a no-op payload.
-    if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
-    return tracePayload(node, () => this.#run(flavour, payload, args, node));
-  }
-
   /**
-   * {@link runPayload} for a caller that watches the outcome itself: when anyone listens, the
-   * run's trace is left for it to take right away (`takeTrace(node)`) and to end when the run
-   * settles (`endTrace`), in the callbacks it has anyway (instrumentation.ts says why).
+   * Begin one run of `node`'s payload on its flavour's runner, starting the runner first if
+   * needed. When anyone listens, the run's trace is left on the node for whoever watches the
+   * outcome to take right away (`takeTrace(node)`) and to end when the run settles
+   * (`endTrace`), in the callbacks it has anyway (instrumentation.ts says why).
    */
-  startPayload(flavour: Flavour, payload: unknown, args: readonly unknown[], node: PayloadNode): Promise<unknown> {
+  start(node: PayloadNode, flavour: Flavour, payload: unknown, args: readonly unknown[]): Promise<unknown> {
+    // Checked first: the trace costs more than a no-op payload.
     if (!payloadChannel.hasSubscribers) return this.#run(flavour, payload, args, node);
     return beginTrace(node, this.#run, this, flavour, payload, args);
   }
@@ -200,25 +244,21 @@ export class Session {
   async stop(): Promise<void> {
     this.state = 'stopping';
     publishRuntime({ state: 'stopping' });
-    const { supervisor } = this;
-    supervisor.beginStop();
-    const { logger, gracePeriod } = this.#config;
+    const { live } = this;
+    this.root.beginStop(live);
+    const { logger, gracePeriod } = this;
     const timeoutOf = (node: PayloadNode) => node.shutdownTimeout ?? gracePeriod;
-    const cancel = (node: PayloadNode): boolean => this.cancel(node);
 
     // Services and supervisors stop one at a time, newest first: a supervisor stops its children
     // in reverse order, before any runner closes under them.
-    for (const node of supervisor
-      .live()
-      .filter((n) => n.service || isSupervisorNode(n))
-      .reverse()) {
-      if (!cancel(node)) continue;
+    const ordered = [...live].filter((n) => n.service || n.supervisor !== undefined).reverse();
+    for (const node of ordered) {
       const timeout = timeoutOf(node);
-      if ((await within(supervisor.settled(node), timeout)) === 'timeout') supervisor.abandon(node, timeout);
+      if ((await stopWithin(this, node, 'shutdown', timeout, true)) === 'timeout') abandonNode(this, node, timeout);
     }
-    // Then every other payload, all at once, so that a runner needs no bookkeeping of its own
-    // to find them in close().
-    for (const node of supervisor.live()) cancel(node);
+    // Then every other node, all at once, so that a runner needs no bookkeeping of its own to
+    // find them in close().
+    for (const node of live) cancel(this, node, 'shutdown');
 
     const closing = [...this.#slots.values()].map(async (slot) => {
       try {
@@ -230,8 +270,9 @@ export class Session {
       }
     });
 
+    // One timer per distinct timeout abandons what is left of its nodes then.
     const byTimeout = new Map<number, PayloadNode[]>();
-    for (const node of supervisor.live()) {
+    for (const node of live) {
       const timeout = timeoutOf(node);
       const group = byTimeout.get(timeout);
       if (group) group.push(node);
@@ -239,10 +280,10 @@ export class Session {
     }
     const timers = [...byTimeout]
       .filter(([timeout]) => timeout !== Infinity)
-      .map(([timeout, nodes]) => setTimeout(() => nodes.forEach((node) => supervisor.abandon(node, timeout)), timeout));
+      .map(([timeout, nodes]) => setTimeout(() => nodes.forEach((node) => abandonNode(this, node, timeout)), timeout));
     // Every node settles or is abandoned by its timer; a runner whose close() hangs is not waited for longer.
     const longest = Math.max(gracePeriod, ...byTimeout.keys());
-    await within(Promise.all([...closing, supervisor.whenEmpty()]), longest);
+    await within(Promise.all([...closing, this.#whenEmpty()]), longest);
     timers.forEach(clearTimeout);
   }
 
@@ -251,8 +292,8 @@ export class Session {
     if (slot?.flavour === flavour) return slot;
     if (slot) throw new Error(`two different flavours are named '${flavour.name}': give one of them another name`);
     const host: FlavourHost = {
-      logger: this.#config.logger,
-      gracePeriod: this.#config.gracePeriod,
+      logger: this.logger,
+      gracePeriod: this.gracePeriod,
       options: this.#config.flavourOptions[flavour.name] ?? {},
       cancelScope: scopeOf,
     };
@@ -274,10 +315,9 @@ export class Session {
  * kernel's (a flavour runner driven directly, as in its tests) gets a scope of its own.
  */
 function scopeOf(context: RunContext): CancelScope {
-  const node = context as Partial<PayloadNode>;
-  if (!('scope' in node)) return new CancelScope();
-  if (node.scope) return node.scope;
-  const scope = (node.scope = new CancelScope());
-  scope.owner = node as PayloadNode;
+  if (!(context instanceof PayloadNode)) return new CancelScope();
+  if (context.scope) return context.scope;
+  const scope = (context.scope = new CancelScope());
+  scope.owner = context;
   return scope;
 }

@@ -1,6 +1,6 @@
 /**
  * `supervisor()`: the description of a supervisor in a supervision tree, checked once when it is
- * made. A spec is inert data; `adopt()` runs it (see supervision-tree.ts).
+ * made. A spec is inert data; `adopt()` runs it (see supervisor.ts).
  */
 import type { Flavour, KnownFlavours } from './flavour.js';
 import { resolveFlavour } from './registry.js';
@@ -60,6 +60,9 @@ export interface SupervisorOptions {
 
 const brand = Symbol.for('@cobald/kernel/supervisor');
 
+/** The flavour name that supervisors show in the tree and in errors. */
+export const supervisorFlavour = 'supervisor';
+
 /** A child, checked and with every default filled in. */
 export interface Child {
   readonly name: string;
@@ -86,6 +89,13 @@ export interface SupervisorSpec {
   readonly intensity: { readonly restarts: number; readonly within: number };
   readonly autoShutdown: AutoShutdown;
   readonly children: readonly Child[];
+  /**
+   * @internal How long its children take to stop, one after the other, when each takes its
+   * whole time: `fixed` ms of their own `shutdownTimeout`s, plus `graces` grace periods for those
+   * without one (nested supervisors counted through). Summed when it is made, so that nothing
+   * walks a deep tree again.
+   */
+  readonly stopTime: { readonly fixed: number; readonly graces: number };
 }
 
 const strategies: readonly Strategy[] = ['one-for-one', 'one-for-all', 'rest-for-one'];
@@ -143,8 +153,19 @@ export function supervisor(options: SupervisorOptions): SupervisorSpec {
     names.add(made.name);
     return made;
   });
+  let fixed = 0;
+  let graces = 0;
+  for (const made of list) {
+    if (made.shutdownTimeout !== undefined) fixed += made.shutdownTimeout;
+    else if (made.flavour === undefined) {
+      const nested = (made.payload as SupervisorSpec).stopTime;
+      fixed += nested.fixed;
+      graces += nested.graces;
+    } else graces++;
+  }
   return Object.freeze({
     [brand]: true as const,
+    stopTime: Object.freeze({ fixed, graces }),
     name,
     strategy,
     autoShutdown,
@@ -203,7 +224,10 @@ type Supervision = Pick<Child, 'restart' | 'policy' | 'shutdownTimeout'>;
 
 function checkedSupervision(where: string, options: ChildSpec): Supervision {
   const { restart = 'never', backoff, shutdownTimeout, significant } = options;
-  const policy = checked(where, () => restartPolicy({ restart, backoff, shutdownTimeout }));
+  const own = checked(where, () => restartPolicy({ restart, backoff, shutdownTimeout }));
+  // A child's policy has its own window, for its backoff; its supervisor's intensity is what
+  // limits its restarts (see docs/supervision.md).
+  const policy = own && { ...own, maxRestarts: Infinity };
   if (significant === true && restart === 'always') {
     throw new TypeError(`${where}: 'significant' needs a child that can end: one with restart 'never' or 'on-failure', not 'always'`);
   }
@@ -242,4 +266,15 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value);
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/**
+ * How long a supervisor may take to stop when it has no `shutdownTimeout` of its own: its
+ * children stop one after the other, each within its own time, so the sum of theirs, and one
+ * more grace period as a margin (the children's own timers decide; this is a backstop). Node's
+ * timers take at most 2^31-1 ms: beyond that waiting is waiting forever.
+ */
+export function stopBound(spec: SupervisorSpec, gracePeriod: number): number {
+  const { fixed, graces } = spec.stopTime;
+  return Math.min(fixed + (graces + 1) * gracePeriod, 2 ** 31 - 1);
 }

@@ -4,7 +4,7 @@
  * executes. Plain data, safe to log or serialise.
  */
 import type { RunKind } from './flavour.js';
-import type { NodeState, PayloadNode } from './supervisor.js';
+import type { NodeState, PayloadNode } from './node.js';
 import type { Strategy } from './supervisor-spec.js';
 
 /** One payload in a snapshot. */
@@ -31,33 +31,34 @@ export interface PayloadSnapshot {
   readonly childRestarts?: number;
 }
 
-/** What a supervisor's node shows of itself: see supervision-tree.ts. */
-export interface Subtree {
-  readonly strategy: Strategy;
-  readonly restarts: number;
-  /** Its children's nodes, in their order. */
-  children(): readonly PayloadNode[];
-}
-
-/** The running supervisors, by their node. */
-const subtrees = new WeakMap<PayloadNode, Subtree>();
-
-/** Make `node` show `subtree` in snapshots: a supervisor calls it when it starts a run. */
-export function showSubtree(node: PayloadNode, subtree: Subtree): void {
-  subtrees.set(node, subtree);
-}
-
-/** A snapshot of `node`, and unless `withChildren` is false, of everything under it. */
+/**
+ * A snapshot of `node`, and unless `withChildren` is false, of everything under it. Built without
+ * recursion: a tree of any depth fits in the stack.
+ */
 export function snapshot(node: PayloadNode, withChildren = true): PayloadSnapshot {
-  const { id, name, flavour, kind, state, service, restarts, startedAt } = node;
-  const subtree = subtrees.get(node);
-  const children: PayloadSnapshot[] = [];
-  if (withChildren) {
-    if (subtree) for (const child of subtree.children()) children.push(snapshot(child));
-    if (node.executes) for (const child of node.executes) children.push(snapshot(child));
+  const made = shallow(node);
+  if (!withChildren) return made;
+  const pending: [PayloadNode, PayloadSnapshot[]][] = [[node, made.children as PayloadSnapshot[]]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [parent, children] = next;
+    const run = parent.supervisor;
+    if (run) for (const child of run.children()) children.push(visit(child, pending));
+    if (parent.executes) for (const child of parent.executes) children.push(visit(child, pending));
   }
-  const base = { id, name, flavour, kind, state, service, restarts, startedAt, children };
-  return subtree ? { ...base, strategy: subtree.strategy, childRestarts: subtree.restarts } : base;
+  return made;
+}
+
+function visit(node: PayloadNode, pending: [PayloadNode, PayloadSnapshot[]][]): PayloadSnapshot {
+  const made = shallow(node);
+  pending.push([node, made.children as PayloadSnapshot[]]);
+  return made;
+}
+
+/** A snapshot of `node` alone, with an empty list for its children. */
+function shallow(node: PayloadNode): PayloadSnapshot {
+  const { id, name, flavour, kind, state, service, restarts, startedAt, supervisor } = node;
+  const base = { id, name, flavour, kind, state, service, restarts, startedAt, children: [] };
+  return supervisor ? { ...base, strategy: supervisor.strategy, childRestarts: supervisor.restarts } : base;
 }
 
 /** The payloads of one flavour. */
@@ -114,7 +115,7 @@ export function formatTree(tree: RuntimeTree, now = Date.now()): string {
     const lastBranch = b === tree.flavours.length - 1;
     lines.push(`${lastBranch ? '└─' : '├─'} ${branch.flavour}`);
     const stem = lastBranch ? '   ' : '│  ';
-    branch.payloads.forEach((p, i) => formatNode(lines, p, stem, i === branch.payloads.length - 1, now, undefined));
+    formatNodes(lines, branch.payloads, stem, now);
   });
   if (tree.flavours.length === 0) lines.push('└─ (no payloads)');
   const shown = tree.ended.slice(-endedShown);
@@ -126,21 +127,21 @@ export function formatTree(tree: RuntimeTree, now = Date.now()): string {
   return lines.join('\n');
 }
 
-function formatNode(
-  lines: string[],
-  p: PayloadSnapshot,
-  stem: string,
-  last: boolean,
-  now: number,
-  parentFlavour: string | undefined,
-): void {
-  const since = p.startedAt === undefined ? '' : ` for ${((now - p.startedAt) / 1000).toFixed(1)}s`;
-  const kind = p.strategy ? `supervisor ${p.strategy}` : p.service ? 'service' : p.kind;
-  // Under a branch the flavour is the branch's; under another node it is said when it differs.
-  const flavour = parentFlavour === undefined || p.strategy || p.flavour === parentFlavour ? '' : ` ${p.flavour}`;
-  const restarts = p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : '';
-  const childRestarts = p.childRestarts ? `, ${p.childRestarts} child restart${p.childRestarts === 1 ? '' : 's'}` : '';
-  lines.push(`${stem}${last ? '└─' : '├─'} #${p.id} ${p.name} [${kind}]${flavour} ${p.state}${since}${restarts}${childRestarts}`);
-  const inner = `${stem}${last ? '   ' : '│  '}`;
-  p.children.forEach((child, i) => formatNode(lines, child, inner, i === p.children.length - 1, now, p.flavour));
+/** The lines of `payloads` and all under them, depth first, without recursion. */
+function formatNodes(lines: string[], payloads: readonly PayloadSnapshot[], stem: string, now: number): void {
+  type Entry = { readonly p: PayloadSnapshot; readonly stem: string; readonly last: boolean; readonly parentFlavour: string | undefined };
+  const entries = (list: readonly PayloadSnapshot[], at: string, parentFlavour: string | undefined): Entry[] =>
+    list.map((p, i) => ({ p, stem: at, last: i === list.length - 1, parentFlavour })).reverse();
+  const pending = entries(payloads, stem, undefined);
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { p, stem: at, last, parentFlavour } = next;
+    const since = p.startedAt === undefined ? '' : ` for ${((now - p.startedAt) / 1000).toFixed(1)}s`;
+    const kind = p.strategy ? `supervisor ${p.strategy}` : p.service ? 'service' : p.kind;
+    // Under a branch the flavour is the branch's; under another node it is said when it differs.
+    const flavour = parentFlavour === undefined || p.strategy || p.flavour === parentFlavour ? '' : ` ${p.flavour}`;
+    const restarts = p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : '';
+    const childRestarts = p.childRestarts ? `, ${p.childRestarts} child restart${p.childRestarts === 1 ? '' : 's'}` : '';
+    lines.push(`${at}${last ? '└─' : '├─'} #${p.id} ${p.name} [${kind}]${flavour} ${p.state}${since}${restarts}${childRestarts}`);
+    pending.push(...entries(p.children, `${at}${last ? '   ' : '│  '}`, p.flavour));
+  }
 }

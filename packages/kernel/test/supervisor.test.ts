@@ -397,3 +397,44 @@ describe('the tree', () => {
     expect(top.parent).toBeUndefined();
   });
 });
+
+describe('how restarts are counted (one engine, as OTP counts)', () => {
+  it("counts a child's restart when it is decided: a child waiting out its backoff is restarting, its restart counted", async () => {
+    const lab = supervisionLab();
+    const { runner } = testRunner();
+    runner.adopt(supervisor({ name: 'patient', children: [lab.child('a', { restart: 'on-failure', backoff: { initial: 10_000 } })] }));
+    const accepting = runner.accept();
+    await turns();
+    lab.fail('a');
+    await turns();
+    const top = runner.tree().flavours[0]!.payloads[0]!;
+    expect(top).toMatchObject({ name: 'patient', childRestarts: 1 });
+    expect(top.children[0]).toMatchObject({ name: 'a', state: 'restarting', restarts: 1 });
+    await runner.shutdown();
+    await expect(accepting).resolves.toBeUndefined();
+  });
+
+  it("grows a child's backoff within its own policy's window, not within its supervisor's intensity period", async () => {
+    const lab = supervisionLab();
+    const { runner } = testRunner();
+    const delays: number[] = [];
+    const onRestart = (message: unknown) => void delays.push((message as RestartEvent).delay);
+    subscribe('cobald:restart', onRestart);
+    try {
+      // The supervisor forgets a restart after 1 ms; the child's own window is its policy's default, 5000 ms.
+      const child = lab.child('a', { restart: 'on-failure', backoff: { initial: 2, factor: 2, max: 100 } });
+      runner.adopt(supervisor({ name: 'short-memory', intensity: { restarts: 10, within: 1 }, children: [child] }));
+      const accepting = runner.accept();
+      for (let run = 1; run <= 3; run++) {
+        while (lab.runs('a') < run) await turns(5);
+        lab.fail('a');
+      }
+      while (lab.runs('a') < 4) await turns(5);
+      await runner.shutdown();
+      await expect(accepting).resolves.toBeUndefined();
+    } finally {
+      unsubscribe('cobald:restart', onRestart);
+    }
+    expect(delays).toEqual([2, 4, 8]);
+  });
+});

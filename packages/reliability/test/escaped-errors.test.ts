@@ -70,7 +70,7 @@ describe('an error that escapes a payload is that payload failure', () => {
   it('in a child of a supervisor: the supervisor restarts it by its strategy (one-for-all: with its sibling)', async () => {
     const stdout = await run('supervisor-child');
     expect(stdout).toMatch(
-      /^leaky run 1\nwarn: child 'leaky' \(asyncio, #\d+\) of supervisor 'pair' ended with Error: escaped from a child; restart in 10 ms with 1 sibling \(one-for-all\)\nsibling finally ran\nleaky run 2\n/,
+      /^leaky run 1\nwarn: child 'leaky' \(asyncio, #\d+\) of supervisor 'pair' ended with Error: escaped from a child; restart 1 in 10 ms with 1 sibling \(one-for-all\)\nsibling finally ran\nleaky run 2\n/,
     );
     expect(stdout).toContain('accept resolved\n');
   }, 30_000);
