@@ -205,6 +205,10 @@ export function escapeExecute(host: SupervisorHost, node: PayloadNode, error: un
   }, timeout).unref();
 }
 
+function restartLater(supervisor: Supervisor, node: PayloadNode): void {
+  supervisor.restartLater(node);
+}
+
 /** Drop the entries of `recent` older than `window` ms before `now`. */
 function prune(recent: number[], now: number, window: number): void {
   let old = 0;
@@ -538,12 +542,20 @@ export class Supervisor implements SupervisorRun {
     );
     if (this.strategy === 'one-for-one') {
       this.#publish(node, delay, reason);
-      node.timer = setTimeout(() => {
-        node.timer = undefined;
-        void this.#runAgain(node);
-      }, delay);
+      // No closure: one made here would keep this function's scope (the reason, an error with its stack) alive.
+      node.timer = setTimeout(restartLater, delay, this, node);
       return;
     }
+    this.#queueGroupRestart(node, delay, reason);
+  }
+
+  /** The timer of a one-for-one restart fired. */
+  restartLater(node: PayloadNode): void {
+    node.timer = undefined;
+    void this.#runAgain(node);
+  }
+
+  #queueGroupRestart(node: PayloadNode, delay: number, reason: unknown): void {
     this.#groupRestarts = this.#groupRestarts.then(() => this.#restartGroup(node, delay, reason));
   }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { PayloadFailure, RestartIntensityExceeded, service, type RestartEvent } from '@cobald/kernel';
-import { deferred, inlineFlavour } from './support/inline-flavour.js';
-import { testRunner } from './support/runner.js';
+import { PayloadFailure, RestartIntensityExceeded, defineFlavour, service, type RestartEvent } from '@cobald/kernel';
+import { deferred, inlineFlavour, type InlineTypes } from './support/inline-flavour.js';
+import { quietRunner, testRunner } from './support/runner.js';
 
 const inline = inlineFlavour({ name: 'restart-inline' });
 const fast = { initial: 1, max: 1 };
@@ -155,5 +155,50 @@ describe('restart policies', () => {
     expect(() => adopt({ backoff: { factor: 0.5 } })).toThrow(/'backoff.factor' must be a number >= 1/);
     expect(() => adopt({ shutdownTimeout: 'soon' })).toThrow(/'shutdownTimeout' must be a number of milliseconds from 0 to 2147483647/);
     expect(() => service({ flavour: inline, restart: 'sometimes' as never })).toThrow(/'restart' must be one of/);
+  });
+});
+
+describe('a payload restarted thousands of times', () => {
+  it('keeps nothing of its earlier runs: the heap stays flat', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc).toBeDefined(); // the test script runs node with --expose-gc
+    const runner = quietRunner();
+    // As asyncio does: the run is the payload's own promise, made in its cancel scope.
+    const scoped = defineFlavour<InlineTypes>({
+      name: 'restart-own-promise',
+      version: '0.0.0',
+      kernel: '*',
+      validate() {},
+      createRunner: (host) => ({
+        run: (payload, args, context) => host.cancelScope(context).run(payload, args) as Promise<unknown>,
+        close: async () => {},
+      }),
+    });
+    let runs = 0;
+    const reached = new Map<number, () => void>();
+    const at = (count: number) => new Promise<void>((resolve) => reached.set(count, resolve));
+    const first = at(500);
+    const last = at(2500);
+    runner.adopt(
+      async function flaky() {
+        reached.get(++runs)?.();
+        throw new Error(`run ${runs} failed`);
+      },
+      { flavour: scoped, restart: 'always', backoff: { initial: 0, max: 0 }, intensity: { restarts: 1e9, within: 60_000 } },
+    );
+    const accepting = runner.accept();
+    const heap = () => {
+      gc!();
+      gc!();
+      return process.memoryUsage().heapUsed;
+    };
+    await first;
+    const before = heap();
+    await last;
+    const after = heap();
+    await runner.shutdown();
+    await accepting;
+    // 2000 runs that each left their error (and its stack) behind would hold several MB.
+    expect(after - before).toBeLessThan(1.5 * 2 ** 20);
   });
 });
