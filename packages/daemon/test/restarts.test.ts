@@ -40,3 +40,28 @@ describe('restarts in the daemon', () => {
     expect(daemon.records().at(-1)!.msg).toBe('stopped gracefully');
   });
 });
+
+describe('a failure the restart policy absorbs, during a stop', () => {
+  it.each([1, 2, 3])(
+    'is logged and the stop stays graceful: exit 0 (SIGTERM during run %i)',
+    async (run) => {
+      const daemon = new Daemon(['run', fixture('flaky-every-300ms.mjs')]);
+      await daemon.record((record) => record.run === run);
+      // Somewhere within the run's 300 ms: the run fails while the runtime stops it.
+      await new Promise((resolve) => setTimeout(resolve, 40 * run));
+      daemon.kill('SIGTERM');
+      expect(await daemon.exited).toEqual({ code: 0, signal: null });
+      const messages = daemon.records().map((record) => record.msg);
+      expect(messages).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^payload 'flaky' \\(asyncio, #\\d+\\) failed while it was stopped, and its restart policy would have restarted it: Error: flaky run ${run} failed$`,
+          ),
+        ),
+      );
+      expect(messages).not.toContainEqual(expect.stringMatching(/failed, so the runtime stopped/));
+      expect(messages.at(-1)).toBe('stopped gracefully');
+    },
+    20_000,
+  );
+});

@@ -438,3 +438,24 @@ describe('how restarts are counted (one engine, as OTP counts)', () => {
     expect(delays).toEqual([2, 4, 8]);
   });
 });
+
+describe('supervisors nested to any depth', () => {
+  it('start, show in tree() and formatTree(), and stop 2000 levels deep', async () => {
+    const lab = supervisionLab();
+    const { runner } = testRunner();
+    const depth = 2000;
+    let spec = supervisor({ name: 'level1', children: [lab.child('leaf')] });
+    for (let level = 2; level <= depth; level++) spec = supervisor({ name: `level${level}`, children: [spec] });
+    runner.adopt(spec);
+    const accepting = runner.accept();
+    while (lab.runs('leaf') === 0) await turns(20);
+    let node = runner.tree().flavours[0]!.payloads[0]!;
+    let levels = 0;
+    for (; node.children.length > 0; levels++) node = node.children[0]!;
+    expect({ levels, leaf: node.name, state: node.state }).toEqual({ levels: depth, leaf: 'leaf', state: 'running' });
+    expect(formatTree(runner.tree()).split('\n')).toHaveLength(depth + 3);
+    await runner.shutdown();
+    await expect(accepting).resolves.toBeUndefined();
+    expect(lab.log).toEqual(['start leaf', 'cancel leaf']);
+  }, 60_000);
+});
