@@ -155,6 +155,70 @@ describe('what escapes a threading payload', () => {
     }
   });
 
+  it('rejects with thrown values that cannot be read, and keeps the thread', async () => {
+    const runner = quietRunner({ maxWorkers: 1 });
+    const accepting = runner.accept();
+    try {
+      const first = await runner.execute(threadId, { flavour: threading });
+      const outcomes = await Promise.allSettled([
+        runner.execute(
+          function errorWithThrowingGetter() {
+            const error = new Error('with a getter');
+            Object.defineProperty(error, 'code', {
+              enumerable: true,
+              get() {
+                throw new Error('getter');
+              },
+            });
+            throw error;
+          },
+          { flavour: threading },
+        ),
+        runner.execute(
+          function throwingName() {
+            const error = new Error('its name throws');
+            Object.defineProperty(error, 'name', {
+              get() {
+                throw new Error('name');
+              },
+            });
+            throw error;
+          },
+          { flavour: threading },
+        ),
+        runner.execute(
+          function proxy() {
+            throw new Proxy(
+              {},
+              {
+                get() {
+                  throw new Error('trap');
+                },
+              },
+            );
+          },
+          { flavour: threading },
+        ),
+        runner.execute(
+          function symbol() {
+            throw Symbol('odd');
+          },
+          { flavour: threading },
+        ),
+      ]);
+      expect(outcomes.map((outcome) => (outcome as PromiseRejectedResult).reason?.message)).toEqual([
+        'with a getter',
+        'its name throws',
+        expect.stringMatching(/^a threading payload threw a value that cannot be sent between threads: /),
+        'a threading payload threw a value that cannot be sent between threads: Symbol(odd)',
+      ]);
+      expect(await runner.execute(threadId, { flavour: threading })).toBe(first);
+    } finally {
+      await runner.shutdown();
+      await accepting;
+    }
+  });
+
   it('still reports a payload that throws its own ReferenceError as it is', async () => {
     const runner = quietRunner();
     const accepting = runner.accept();

@@ -8,8 +8,10 @@
  *    an adopted payload gets a thread of its own for as long as it runs.
  * 2. Idle threads wait in one list per role, the most recently used last. An execute takes an
  *    idle execute thread, or an idle adopt thread; an adopt takes only an idle adopt thread and
- *    otherwise a new one (a few start at a time): adopts never take threads kept warm for
- *    executes. A thread whose adopt ended cleanly is warm for the next adopt.
+ *    otherwise a new one (a few start at a time, and while threads run adopts only once none of
+ *    them has taken a waiting adopt for {@link adoptSpawnDelay} ms): adopts never take threads
+ *    kept warm for executes, and a burst of short adopts is served by the warm ones. A thread
+ *    goes back to the idle list it was started for.
  * 3. A thread that executes is sent more runs than the one it runs (an even share of the queue,
  *    at most {@link maxDepth}), and topped up whenever it answers, so that it never waits for
  *    the main thread. Runs and answers travel through the thread's mailbox (shared memory; see
@@ -66,6 +68,8 @@ export interface PoolConfig {
 
 /** The most runs a thread that executes is sent ahead of its answers. */
 const maxDepth = 64;
+/** Milliseconds adopts wait for a warm thread before threads are started for them, while threads run adopts. */
+const adoptSpawnDelay = 2;
 
 /**
  * The threads of one runner. Submit jobs; close to stop everything.
@@ -87,6 +91,11 @@ export class WorkerPool implements ThreadEvents {
   readonly #sent = new Map<number, Thread>();
   /** Threads busy with executes (at most `maxWorkers`). */
   readonly #executing = new Set<Thread>();
+  /** Threads busy with adopts. */
+  readonly #adopting = new Set<Thread>();
+  /** Adopts handed to a warm thread so far, and the timer that starts threads for adopts when that stops growing. */
+  #adoptsTaken = 0;
+  #adoptSpawn: NodeJS.Timeout | undefined;
   readonly #starting: Record<Role, number> = { execute: 0, adopt: 0 };
   /** Threads whose last run left something behind: they take nothing more. */
   readonly #spent = new WeakSet<Thread>();
@@ -168,6 +177,7 @@ export class WorkerPool implements ThreadEvents {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#adoptSpawn);
     for (const job of this.#adopts.drain()) job.cancel();
     for (const job of this.#executes.drain()) job.cancel();
     const gone: Promise<void>[] = [];
@@ -227,6 +237,7 @@ export class WorkerPool implements ThreadEvents {
     this.#threads.delete(thread);
     this.#unidle(thread);
     this.#executing.delete(thread);
+    this.#adopting.delete(thread);
     if (ran) this.#sent.delete(ran.id);
     for (const job of back) this.#sent.delete(job.id);
     if (starting) this.#starting[thread.role]--;
@@ -265,13 +276,18 @@ export class WorkerPool implements ThreadEvents {
     while (this.#adopts.length > 0 && this.#idle.adopt.length > 0) {
       const thread = this.#idle.adopt.pop()!;
       this.#occupy(thread, 'adopt');
+      this.#adoptsTaken++;
       this.#track(thread, thread.send([this.#adopts.shift()!]));
       if (thread.runs.length === 0) this.#free(thread);
     }
     const executeDemand = Math.min(executes.length, maxWorkers - this.#executing.size);
     while (this.#starting.execute < executeDemand) this.#spawn('execute');
-    const adoptDemand = Math.min(this.#adopts.length, Math.max(2, maxStarting));
-    while (this.#starting.adopt < adoptDemand) this.#spawn('adopt');
+    if (this.#adopts.length > 0 && this.#starting.adopt < maxStarting) {
+      // While threads run adopts, one of them may be free in a moment: a new thread (tens of
+      // ms to start) only once none has taken a waiting adopt for a while.
+      if (this.#adopting.size === 0) this.#spawnForAdopts();
+      else this.#spawnForAdoptsLater();
+    }
     for (const idle of [this.#idle.execute, this.#idle.adopt]) {
       while (idle.length > maxIdle) this.#retire(idle.shift()!);
     }
@@ -312,6 +328,22 @@ export class WorkerPool implements ThreadEvents {
     }
   }
 
+  #spawnForAdopts(): void {
+    const demand = Math.min(this.#adopts.length, this.#config.maxStarting);
+    while (this.#starting.adopt < demand) this.#spawn('adopt');
+  }
+
+  #spawnForAdoptsLater(): void {
+    if (this.#adoptSpawn !== undefined) return;
+    const taken = this.#adoptsTaken;
+    this.#adoptSpawn = setTimeout(() => {
+      this.#adoptSpawn = undefined;
+      if (this.#closed || this.#adopts.length === 0) return;
+      if (this.#adoptsTaken === taken) this.#spawnForAdopts();
+      this.#pump();
+    }, adoptSpawnDelay).unref();
+  }
+
   #track(thread: Thread, runs: readonly Run[]): void {
     for (const run of runs) this.#sent.set(run.job.id, thread);
   }
@@ -328,17 +360,20 @@ export class WorkerPool implements ThreadEvents {
     if (role === 'execute') {
       this.#executing.add(thread);
       this.#peakExecuting = Math.max(this.#peakExecuting, this.#executing.size);
-    }
+    } else this.#adopting.add(thread);
   }
 
   /** A thread with no runs: idle, in the list of its role (or ended, when the pool is closed). */
   #free(thread: Thread): void {
     this.#executing.delete(thread);
+    this.#adopting.delete(thread);
     if (this.#closed) {
       thread.terminate();
       return;
     }
     if (thread.state === 'idle' || thread.state === 'exiting') return;
+    // A thread of adopts that executes borrowed is warm for adopts again.
+    thread.role = thread.home;
     thread.release();
     this.#idle[thread.role].push(thread);
   }
@@ -347,6 +382,7 @@ export class WorkerPool implements ThreadEvents {
   #retire(thread: Thread): void {
     this.#unidle(thread);
     this.#executing.delete(thread);
+    this.#adopting.delete(thread);
     const back = thread.revokeLast(thread.runs.length);
     for (const job of back) this.#sent.delete(job.id);
     this.#requeue(back);

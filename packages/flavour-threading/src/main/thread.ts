@@ -112,7 +112,9 @@ export class Thread {
   readonly #config: ThreadConfig;
   readonly #events: ThreadEvents;
   state: ThreadState = 'starting';
+  /** What it does now, and what it was started for (it goes back to that when free). */
   role: Role;
+  readonly home: Role;
   /** Runs sent and not answered (the first may be running), in order; revoked ones are taken out. */
   readonly runs: Run[] = [];
   #lastId = 0;
@@ -149,6 +151,7 @@ export class Thread {
     this.#config = config;
     this.#events = events;
     this.role = role;
+    this.home = role;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.worker = new Worker(config.entry, {

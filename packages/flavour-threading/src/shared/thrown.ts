@@ -40,26 +40,56 @@ const maxDepth = 8;
  * catch (err) { parentPort.postMessage({ type: 'done', id, ok: false, error: toThrown(err), clean }); }
  */
 export function toThrown(value: unknown, depth = 0): Thrown {
-  if (isError(value) && depth < maxDepth) {
-    const props: Record<string, unknown> = {};
-    for (const [key, prop] of Object.entries(value)) {
-      if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause' || key === 'errors') continue;
-      if (cloneable(prop)) props[key] = prop;
-    }
-    const thrown: { -readonly [K in keyof Extract<Thrown, { kind: 'error' }>]: Extract<Thrown, { kind: 'error' }>[K] } = {
-      kind: 'error',
-      name: String(value.name),
-      message: String(value.message),
-      stack: typeof value.stack === 'string' ? value.stack : undefined,
-      props,
-    };
-    if (Object.hasOwn(value, 'cause')) thrown.cause = toThrown(value.cause, depth + 1);
-    const errors: unknown = (value as { errors?: unknown }).errors;
-    if (Array.isArray(errors)) thrown.errors = errors.map((inner: unknown) => toThrown(inner, depth + 1));
-    return thrown;
+  try {
+    if (isError(value) && depth < maxDepth) return errorToThrown(value, depth);
+    if (cloneable(value)) return { kind: 'value', value };
+  } catch {
+    // A getter or a proxy trap that throws: what it is cannot be read, only described.
   }
-  if (cloneable(value)) return { kind: 'value', value };
   return { kind: 'uncloneable', description: describe(value) };
+}
+
+function errorToThrown(value: Error, depth: number): Thrown {
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause' || key === 'errors') continue;
+    const prop = read(value, key);
+    if (prop.ok && cloneable(prop.value)) props[key] = prop.value;
+  }
+  const name = read(value, 'name');
+  const message = read(value, 'message');
+  const stack = read(value, 'stack');
+  const thrown: { -readonly [K in keyof Extract<Thrown, { kind: 'error' }>]: Extract<Thrown, { kind: 'error' }>[K] } = {
+    kind: 'error',
+    name: name.ok ? safeString(name.value, 'Error') : 'Error',
+    message: message.ok ? safeString(message.value, '') : '(its message could not be read)',
+    stack: stack.ok && typeof stack.value === 'string' ? stack.value : undefined,
+    props,
+  };
+  if (Object.hasOwn(value, 'cause')) {
+    const cause = read(value, 'cause');
+    thrown.cause = cause.ok ? toThrown(cause.value, depth + 1) : { kind: 'uncloneable', description: 'a cause that could not be read' };
+  }
+  const errors = read(value, 'errors');
+  if (errors.ok && Array.isArray(errors.value)) thrown.errors = errors.value.map((inner: unknown) => toThrown(inner, depth + 1));
+  return thrown;
+}
+
+/** A property that may be a getter that throws. */
+function read(object: object, key: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: (object as Record<string, unknown>)[key] };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function safeString(value: unknown, fallback: string): string {
+  try {
+    return String(value);
+  } catch {
+    return fallback;
+  }
 }
 
 const errorClasses: Readonly<Record<string, new (message?: string, options?: ErrorOptions) => Error>> = {
@@ -111,15 +141,19 @@ export function fromThrown(thrown: Thrown): unknown {
 }
 
 function isError(value: unknown): value is Error {
-  return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+  try {
+    return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+  } catch {
+    return false;
+  }
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'function') return `a function${value.name ? ` (${value.name})` : ''}`;
-  if (typeof value === 'symbol') return value.toString();
   try {
+    if (typeof value === 'function') return `a function${value.name ? ` (${value.name})` : ''}`;
+    if (typeof value === 'symbol') return value.toString();
     return Object.prototype.toString.call(value);
   } catch {
-    return typeof value;
+    return `an ${typeof value} whose properties throw when read`;
   }
 }

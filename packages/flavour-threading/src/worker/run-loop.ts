@@ -178,7 +178,13 @@ export class RunLoop {
       } catch (error) {
         value = unsendable(payload.source, error);
       }
-    } else value = explainError(value, payload);
+    } else {
+      try {
+        value = explainError(value, payload);
+      } catch {
+        // A thrown proxy or an object whose getters throw: reported as it is (thrown.ts describes it).
+      }
+    }
     this.#port.postMessage({ type: 'answer', id, value: toThrown(value) });
     this.#mailbox.publishAnswer(id, flags | answerOnPort, undefined);
   }
