@@ -67,6 +67,8 @@ export interface ThreadingOptions {
    * The `resourceLimits` of every worker thread (heap sizes, stack size), as `new Worker` takes
    * them. `maxOldGenerationSizeMb` must be at least 4: below about 2.5 MB, V8 on Node 22 and later
    * aborts the whole process when a thread starts. A thread needs about 8 MB to start at all.
+   * `stackSizeMb` must be at least 0.5: below about 0.25 MB a thread that starts ends the whole
+   * process on every Node.js line.
    */
   readonly resourceLimits?: ResourceLimits;
   /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { installTimeout, nodeOfLine, runScript } from '@cobald/test-support';
 import { PayloadFailure } from '@cobald/kernel';
 import { WorkerCrashed, threading } from '@cobald/flavour-threading';
-import { context, directRunner, quietRunner, unexpected } from './support.js';
+import { context, directRunner, fixture, quietRunner, unexpected } from './support.js';
 
 describe('a worker thread that dies under its payload', () => {
   it('fails an execute when the payload calls process.exit()', async () => {
@@ -125,6 +126,29 @@ describe('a worker thread that dies under its payload', () => {
       await accepting.catch(() => {});
     }
   });
+
+  it('refuses a stack below 0.5 MB, with which a starting thread ends the whole process', () => {
+    for (const stackSizeMb of [0, 0.1, 0.2, 0.49, Number.NaN]) {
+      expect(() => directRunner({ resourceLimits: { stackSizeMb } })).toThrow(
+        new RegExp(`^threading option 'resourceLimits.stackSizeMb' must be a number >= 0.5, got ${String(stackSizeMb)}: `),
+      );
+    }
+  });
+
+  it.each([22, 24])(
+    'keeps the process alive on Node.js %i with the smallest limits it accepts, and refuses those that would end it',
+    async (line) => {
+      const result = await runScript(fixture('small-limits.mjs'), [], { node: await nodeOfLine(line), timeout: 30_000 });
+      expect(result).toMatchObject({ code: 0, signal: null });
+      expect(result.stdout).toBe(
+        '{"maxOldGenerationSizeMb":4} WorkerCrashed\n' +
+          '{"stackSizeMb":0.5} ran: 2\n' +
+          '{"maxOldGenerationSizeMb":2} TypeError\n' +
+          '{"stackSizeMb":0.2} TypeError\n',
+      );
+    },
+    installTimeout + 40_000,
+  );
 
   it('refuses a startTimeout that is not a positive number', () => {
     expect(() => directRunner({ startTimeout: 0 })).toThrow(/'startTimeout' must be a number of milliseconds > 0/);

@@ -24,6 +24,7 @@ export function readOptions(options: Readonly<Record<string, unknown>>): {
     throw new TypeError("threading option 'resourceLimits' must be an object, as new Worker() takes it");
   }
   checkHeapLimit(resourceLimits?.maxOldGenerationSizeMb);
+  checkStackLimit(resourceLimits?.stackSizeMb);
   const { forwardChannels = [] } = options as ThreadingOptions;
   if (!Array.isArray(forwardChannels) || !forwardChannels.every((name) => typeof name === 'string' && name !== '')) {
     throw new TypeError("threading option 'forwardChannels' must be an array of diagnostics channel names");
@@ -52,6 +53,25 @@ function checkHeapLimit(value: unknown): void {
       `threading option 'resourceLimits.maxOldGenerationSizeMb' must be a number >= ${minOldGenerationSizeMb}, got ${String(value)}: ` +
         `below about 2.5 MB, V8 on Node 22 and later aborts the whole process when a thread starts, and a ` +
         `threading worker needs about 8 MB to start at all`,
+    );
+  }
+}
+
+/**
+ * The smallest `resourceLimits.stackSizeMb` accepted. With 0.2 MB a thread overflows its stack
+ * while it starts and takes the whole process with it (abort on Node 20, a segmentation fault
+ * on 22, exit codes 10 and 7 on 24 and 26; measured on 20.20, 22.23, 24.22, 26.12); from about
+ * 0.25 MB the thread fails alone (a `WorkerCrashed`), and a threading worker runs from 0.3 MB.
+ */
+export const minStackSizeMb = 0.5;
+
+function checkStackLimit(value: unknown): void {
+  if (value === undefined) return;
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= minStackSizeMb)) {
+    throw new TypeError(
+      `threading option 'resourceLimits.stackSizeMb' must be a number >= ${minStackSizeMb}, got ${String(value)}: ` +
+        `with less than about 0.25 MB a worker thread overflows its stack while it starts and ends the whole ` +
+        `process (Node.js 20 to 26)`,
     );
   }
 }
