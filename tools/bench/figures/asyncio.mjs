@@ -186,6 +186,42 @@ export const figures = [
     },
   },
   {
+    id: 'asyncio-cancel',
+    async measure({ short, pair }) {
+      // Shutdown with many executes pending, each waiting for its signal: every one is
+      // cancelled, so the time grows with their number, and must grow linearly.
+      const small = short ? 1_000 : 10_000;
+      const large = small * 10;
+      const stopWith = async (count) => {
+        const state = start();
+        await state.runner.whenRunning();
+        const running = [];
+        for (let i = 0; i < count; i++) running.push(state.runner.execute(() => idle(currentSignal()), asyncioOpts));
+        // Executes beyond a turn's limit start in later turns: wait until all run.
+        while (state.runner.tree().flavours[0]?.payloads.length !== count) await immediate();
+        const outcomes = Promise.allSettled(running);
+        const started = performance.now();
+        await state.stop();
+        await outcomes;
+        return performance.now() - started;
+      };
+      const times = { large: [], small: [] };
+      await pair(
+        async () => times.large.push(await stopWith(large)),
+        async () => times.small.push(await stopWith(small)),
+        { iterations: short ? 2 : 3, warmup: 0, alternate: true },
+      );
+      const median = (list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)];
+      return {
+        title: `shutdown with ${large / 1000}k pending asyncio executes, vs with ${small / 1000}k (linear: 10×)`,
+        unit: 'ms',
+        ours: median(times.large),
+        baseline: median(times.small),
+        target: { op: '<=', ratio: 12 },
+      };
+    },
+  },
+  {
     id: 'asyncio-heap',
     async measure({ child }) {
       const r = await child('asyncio-heap');

@@ -28,6 +28,7 @@ const rows = [
   'threading-adopt',
   'threading-adopt-latency',
   'shutdown-asyncio',
+  'asyncio-cancel',
   'shutdown-trio',
   'shutdown-threading',
   'threading-cancel',
