@@ -16,7 +16,7 @@ import { JobFailed, JobLost, RemoteTaskFailed, UnknownTask, parseFailure, rebuil
 import { bullmqConnection } from './connection.js';
 import { notJson } from './json-value.js';
 import { QueueStatsReporter } from './queue-stats.js';
-import { callerKey, cancelChannel, cancelKey, type JobData, type JobResult } from './keys.js';
+import { alive, callerKey, cancelChannel, cancelKey, gone, type JobData, type JobResult } from './keys.js';
 import type { QueueTask } from './queue-task.js';
 
 /** How long a cancel key stays: long enough for a job that was running on a worker that died to be seen again. */
@@ -44,6 +44,8 @@ interface Pending {
   /** Whether Redis has taken the job. */
   isAdded: boolean;
   cancelling: boolean;
+  /** Whether a worker took the job (its `active` event arrived). */
+  active: boolean;
 }
 
 /** A queue this caller uses. */
@@ -74,6 +76,9 @@ export class Caller {
   readonly #heartbeat: NodeJS.Timeout;
   readonly #sweep: NodeJS.Timeout;
   #closed = false;
+  readonly #cancels: Pending[] = [];
+  readonly #removals: Pending[] = [];
+  #removing = false;
   readonly #stats = new QueueStatsReporter(() => this.queues);
 
   constructor(options: CallerOptions) {
@@ -128,10 +133,11 @@ export class Caller {
         added: Promise.resolve(),
         isAdded: false,
         cancelling: false,
+        active: false,
       };
       this.#pending.set(jobId, pending);
       pending.added = this.#add(pending, args).catch((error: unknown) => pending.reject(error));
-      signal.addEventListener('abort', () => void this.#cancel(pending), { once: true });
+      signal.addEventListener('abort', () => this.#cancel(pending), { once: true });
     });
   }
 
@@ -149,26 +155,55 @@ export class Caller {
   }
 
   /**
-   * Withdraw the job if it still waits; otherwise tell its worker to stop it, and settle once
-   * the worker has (the kernel gives up on it after its time to stop).
+   * Cancel the job: its cancel key (read by a worker before it starts a job) and a message to
+   * the workers (a worker running it stops it). Cancels are sent in batches, one pipeline per
+   * turn of the event loop, so that a shutdown with thousands of jobs waiting costs Redis a
+   * few round trips. A job not known to run settles at once and is removed from Redis in the
+   * background; one that runs settles once its worker reports that it ended (or the caller's
+   * grace period is over).
    */
-  async #cancel(pending: Pending): Promise<void> {
+  #cancel(pending: Pending): void {
     if (pending.cancelling || !this.#pending.has(pending.jobId)) return;
     pending.cancelling = true;
-    await pending.added;
-    if (!this.#pending.has(pending.jobId)) return;
+    this.#cancels.push(pending);
+    if (this.#cancels.length === 1) setImmediate(() => void this.#sendCancels());
+  }
+
+  async #sendCancels(): Promise<void> {
+    const batch = this.#cancels.splice(0);
+    await Promise.all(batch.map((pending) => pending.added));
+    const sent = batch.filter((pending) => this.#pending.has(pending.jobId));
+    if (!sent.length) return;
     const { prefix } = this.#options;
     try {
-      await this.#redis
-        .multi()
-        .set(cancelKey(prefix, pending.jobId), '1', 'PX', cancelKeyTtl)
-        .publish(cancelChannel(prefix), pending.jobId)
-        .exec();
-      const removed = await this.#queueFor(pending.queue).queue.remove(pending.jobId);
-      if (removed === 1) pending.reject(cancelled(pending.context));
+      const pipeline = this.#redis.pipeline();
+      for (const { jobId } of sent) pipeline.set(cancelKey(prefix, jobId), '1', 'PX', cancelKeyTtl);
+      pipeline.publish(cancelChannel(prefix), sent.map(({ jobId }) => jobId).join(' '));
+      await pipeline.exec();
     } catch (error) {
-      this.#options.logger.warn({ err: error, jobId: pending.jobId }, `bullmq caller: could not cancel job ${pending.jobId}`);
-      pending.reject(cancelled(pending.context, error));
+      this.#options.logger.warn({ err: error }, `bullmq caller: could not cancel ${sent.length} job(s): ${(error as Error).message}`);
+      for (const pending of sent) pending.reject(cancelled(pending.context, error));
+      return;
+    }
+    for (const pending of sent) {
+      if (pending.active) continue;
+      pending.reject(cancelled(pending.context));
+      this.#removals.push(pending);
+    }
+    void this.#remove();
+  }
+
+  /** Remove withdrawn jobs from Redis, a few at a time; a worker withdraws any left (their cancel key). */
+  async #remove(): Promise<void> {
+    if (this.#removing) return;
+    this.#removing = true;
+    try {
+      while (this.#removals.length) {
+        const batch = this.#removals.splice(0, 32);
+        await Promise.allSettled(batch.map(({ queue, jobId }) => this.#queueFor(queue).queue.remove(jobId)));
+      }
+    } finally {
+      this.#removing = false;
     }
   }
 
@@ -194,6 +229,10 @@ export class Caller {
     const newest = (await this.#redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
     const events = new QueueEvents(name, { connection: bullmqConnection(redis), prefix, lastEventId: newest });
     events.on('error', (error: Error) => this.#options.logger.warn({ err: error }, `bullmq caller: events of '${name}': ${error.message}`));
+    events.on('active', ({ jobId }) => {
+      const pending = this.#pending.get(jobId);
+      if (pending) pending.active = true;
+    });
     events.on('completed', ({ jobId, returnvalue }) => {
       const pending = this.#pending.get(jobId);
       if (pending) this.#completed(pending, returnvalue as unknown as JobResult | null);
@@ -244,23 +283,31 @@ export class Caller {
   }
 
   async #beat(): Promise<void> {
-    await this.#redis.set(callerKey(this.#options.prefix, this.id), '1', 'PX', this.#options.lease);
+    if (this.#closed) return;
+    await this.#redis.set(callerKey(this.#options.prefix, this.id), alive, 'PX', this.#options.lease);
   }
 
-  /** Settle what is left as cancelled, wait no longer than `timeout` for the rest, release every connection. */
+  /**
+   * Say this caller is gone (workers withdraw its jobs as they come to them), withdraw or cancel
+   * what it still waits for, wait no longer than `timeout` for that, release every connection.
+   */
   async close(timeout: number): Promise<void> {
     this.#closed = true;
     this.#stats.close();
-    for (const pending of this.#pending.values()) void this.#cancel(pending);
-    const end = Date.now() + timeout;
-    while (this.#pending.size && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
-    for (const pending of [...this.#pending.values()]) pending.reject(cancelled(pending.context));
     clearInterval(this.#heartbeat);
     clearInterval(this.#sweep);
+    const { prefix, lease } = this.#options;
+    // Kept for a lease: after that, every job of this caller is older than its lease, and a
+    // missing heartbeat withdraws it just the same.
+    if (this.#pending.size) await this.#redis.set(callerKey(prefix, this.id), gone, 'PX', lease).catch(() => {});
+    else await this.#redis.del(callerKey(prefix, this.id)).catch(() => {});
+    for (const pending of this.#pending.values()) this.#cancel(pending);
+    const end = Date.now() + timeout;
+    while ((this.#pending.size || this.#removing) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const pending of [...this.#pending.values()]) pending.reject(cancelled(pending.context));
     const clients = [...this.#queues.values()];
     await Promise.allSettled(clients.map((client) => client.ready));
     await Promise.allSettled(clients.flatMap((client) => [client.queue.close(), client.events?.close()]));
-    await this.#redis.del(callerKey(this.#options.prefix, this.id)).catch(() => {});
     this.#redis.disconnect();
   }
 }

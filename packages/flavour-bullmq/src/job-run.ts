@@ -8,6 +8,7 @@
  */
 import { cancelled, type Flavour, type RunContext, type ServiceRunner } from '@cobald/kernel';
 import type { Job } from 'bullmq';
+import type { StopReason } from './queue-server.js';
 
 /** The task a job runs: a payload of the worker's task flavour. */
 export interface JobTask {
@@ -31,7 +32,7 @@ export const isJobPayload = (payload: unknown): payload is JobPayload =>
 
 export class JobRun {
   /** Why the server stopped the job, if it did. */
-  stopReason: 'cancelled' | 'orphaned' | undefined;
+  stopReason: StopReason | undefined;
   /** Whether the job went back to the queue. */
   handedBack = false;
   #handBack: Promise<void> | undefined;
@@ -47,8 +48,8 @@ export class JobRun {
     readonly flavour: Flavour,
   ) {}
 
-  /** Stop the job for its caller: its task's signal aborts; it will not run again. */
-  stop(reason: 'cancelled' | 'orphaned'): void {
+  /** Stop the job (for its caller, or because it is lost): its task's signal aborts; it does not run here again. */
+  stop(reason: StopReason): void {
     if (this.stopReason) return;
     this.stopReason = reason;
     this.#abort?.();

@@ -1,13 +1,18 @@
 /**
  * The Redis keys and channel this package adds beside BullMQ's own, all under the queue's prefix
  * (so a `{hash-tag}` prefix keeps them on the queue's Redis Cluster slot):
- * - `<prefix>:cobald:caller:<caller id>`: a caller's heartbeat, set with a TTL of its `callerLease`;
+ * - `<prefix>:cobald:caller:<caller id>`: a caller's heartbeat, set with a TTL of its `callerLease`
+ *   to `alive`, and to `gone` when it closed with jobs it could not withdraw in time;
  * - `<prefix>:cobald:cancel:<job id>`: set when a caller cancels a job, read before a job starts;
- * - `<prefix>:cobald:cancel` (pub/sub): the ids of cancelled jobs, for the workers running them.
+ * - `<prefix>:cobald:cancel` (pub/sub): the ids of cancelled jobs, separated by spaces, for the
+ *   workers running them.
  */
 
 export const callerKey = (prefix: string, caller: string): string => `${prefix}:cobald:caller:${caller}`;
 export const cancelKey = (prefix: string, jobId: string): string => `${prefix}:cobald:cancel:${jobId}`;
+/** The values of a caller's heartbeat key. */
+export const alive = 'alive';
+export const gone = 'gone';
 export const cancelChannel = (prefix: string): string => `${prefix}:cobald:cancel`;
 
 /** BullMQ's default prefix. */

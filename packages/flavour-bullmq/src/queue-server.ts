@@ -14,13 +14,18 @@ import type { RemoteFailure } from './errors.js';
 import { bullmqConnection } from './connection.js';
 import { notJson } from './json-value.js';
 import { JobRun } from './job-run.js';
-import { callerKey, cancelChannel, cancelKey, type JobData, type JobResult } from './keys.js';
+import { callerKey, cancelChannel, cancelKey, gone, type JobData, type JobResult } from './keys.js';
 import type { ServePayload } from './serve-queue.js';
 
 const host = hostname();
+const stopReasons = new Set<StopReason>(['cancelled', 'orphaned', 'lost']);
 
-/** How a job was stopped before it ended, by the server (a stop of the runtime is none of these). */
-type StopReason = 'cancelled' | 'orphaned';
+/**
+ * How a job was stopped before it ended, by the server (a stop of the runtime is none of these):
+ * its caller cancelled it, its caller is gone, or this worker lost it (its lock could not be
+ * renewed: Redis lost the job, or it stalled here and another worker has it now).
+ */
+export type StopReason = 'cancelled' | 'orphaned' | 'lost';
 
 /** A failure written so that the caller rebuilds it; BullMQ does not retry it. */
 function failure(fields: Omit<RemoteFailure, 'host'>): UnrecoverableError {
@@ -61,7 +66,9 @@ export class QueueServer {
     for (const client of [this.#commands, this.#subscriber]) {
       client.on('error', (error: Error) => this.#logger.warn({ err: error, queue }, `bullmq worker: Redis: ${error.message}`));
     }
-    this.#subscriber.on('message', (_channel: string, jobId: string) => this.#stop(jobId, 'cancelled'));
+    this.#subscriber.on('message', (_channel: string, jobIds: string) => {
+      for (const jobId of jobIds.split(' ')) this.#stop(jobId, 'cancelled');
+    });
     try {
       await this.#subscriber.subscribe(cancelChannel(prefix));
       if (signal.aborted) return;
@@ -74,7 +81,15 @@ export class QueueServer {
         ...(stalledInterval === undefined ? {} : { stalledInterval }),
       });
       this.#worker = worker;
-      worker.on('error', (error: Error) => this.#logger.warn({ err: error, queue }, `bullmq worker of '${queue}': ${error.message}`));
+      worker.on('error', (error: Error) => {
+        const unlocked = /^could not renew lock for job (\S+)$/.exec(error.message)?.[1];
+        const run = unlocked === undefined ? undefined : this.#running.get(unlocked);
+        // A job handed back has no lock to renew; any other job whose lock is gone is no longer
+        // this worker's: its task stops, rather than hold a slot for a job nobody waits for here.
+        if (run?.handedBack) return;
+        if (run) this.#stop(unlocked!, 'lost');
+        this.#logger.warn({ err: error, queue }, `bullmq worker of '${queue}': ${error.message}`);
+      });
       this.#leaseTimer = setInterval(() => void this.#checkCallers(), 250);
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     } finally {
@@ -86,11 +101,12 @@ export class QueueServer {
     this.#stopping = true;
     clearInterval(this.#leaseTimer);
     const worker = this.#worker;
-    // First stop taking jobs, then give the running ones back: another worker may start them
-    // while these stop (their signals have aborted).
-    const closing = worker?.close();
+    // Give the running jobs back first: another worker may start them while these stop (their
+    // signals have aborted; the runtime waits for their tasks, as for any payload, and abandons
+    // one that ignores its signal). Then BullMQ need not wait for their processors.
+    await worker?.pause(true).catch(() => {});
     await Promise.allSettled([...this.#running.values()].map((run) => run.handBack()));
-    await closing;
+    await worker?.close(true).catch(() => {});
     await Promise.allSettled([this.#commands?.quit(), this.#subscriber?.quit()]);
   }
 
@@ -105,15 +121,22 @@ export class QueueServer {
     const run = new JobRun(job, token, runner, { payload, flavour, name: task }, this.#flavour);
     this.#running.set(job.id!, run);
     try {
-      jobSignal?.addEventListener('abort', () => run.stop(jobSignal.reason === 'orphaned' ? 'orphaned' : 'cancelled'), { once: true });
-      const [cancelledFlag, alive] = await Promise.all([
+      jobSignal?.addEventListener(
+        'abort',
+        () => run.stop(stopReasons.has(jobSignal.reason as StopReason) ? (jobSignal.reason as StopReason) : 'cancelled'),
+        {
+          once: true,
+        },
+      );
+      const [cancelledFlag, heartbeat] = await Promise.all([
         this.#commands!.exists(cancelKey(prefix, job.id!)),
-        this.#commands!.exists(callerKey(prefix, data.caller)),
+        this.#commands!.get(callerKey(prefix, data.caller)),
       ]);
       if (cancelledFlag) run.stop('cancelled');
+      else if (heartbeat === gone) run.stop('orphaned');
       // A caller that has just come back (Redis restarted) may not have beaten yet: only a job
       // older than its lease is withdrawn for a missing heartbeat.
-      else if (!alive && job.timestamp < Date.now() - data.lease) run.stop('orphaned');
+      else if (heartbeat === null && job.timestamp < Date.now() - data.lease) run.stop('orphaned');
       if (this.#stopping) {
         await run.handBack();
         throw new WaitingError();
@@ -131,6 +154,8 @@ export class QueueServer {
     const task = run.job.name;
     const reason: StopReason | undefined = run.stopReason;
     if (reason === 'cancelled') throw failure({ cobald: 'cancelled', queue, task, message: 'cancelled by its caller' });
+    if (reason === 'lost')
+      throw failure({ cobald: 'withdrawn', queue, task, message: 'this worker lost the job (its lock could not be renewed)' });
     if (reason === 'orphaned') {
       throw failure({ cobald: 'withdrawn', queue, task, message: `withdrawn: its caller ${(run.job.data as JobData).caller} is gone` });
     }
@@ -174,18 +199,19 @@ export class QueueServer {
     }
     if (!byCaller.size) return this.#missingSince.clear();
     const callers = [...byCaller.keys()];
-    let alive: number[];
+    let heartbeats: unknown[];
     try {
       const pipeline = this.#commands!.pipeline();
-      for (const caller of callers) pipeline.exists(callerKey(prefix, caller));
-      alive = ((await pipeline.exec()) ?? []).map(([, found]) => Number(found));
+      for (const caller of callers) pipeline.get(callerKey(prefix, caller));
+      heartbeats = ((await pipeline.exec()) ?? []).map(([, value]) => value);
     } catch {
       return; // Redis is away: nobody can be declared gone now
     }
     const now = Date.now();
     callers.forEach((caller, index) => {
-      if (alive[index]) return void this.#missingSince.delete(caller);
-      const since = this.#missingSince.get(caller) ?? now;
+      const heartbeat = heartbeats[index];
+      if (heartbeat !== null && heartbeat !== gone) return void this.#missingSince.delete(caller);
+      const since = heartbeat === gone ? -Infinity : (this.#missingSince.get(caller) ?? now);
       this.#missingSince.set(caller, since);
       const runs = byCaller.get(caller)!;
       const lease = (runs[0]!.job.data as JobData).lease;

@@ -56,3 +56,29 @@ it('the job goes back to the queue and its value arrives from another worker; th
     await accepting;
   }
 }, 120_000);
+
+it('a task that ignores its signal: the job still goes to the other worker, and the daemon exits 0 after its grace period, quietly', async () => {
+  const marks = marksIn(redis);
+  const workers = [await startWorker(redis, marks, { queue: 'stubborn' }), await startWorker(redis, marks, { queue: 'stubborn' })];
+  const { runner } = callerRunner(redis);
+  const accepting = runner.accept();
+  try {
+    const result = runner.execute({ queue: 'stubborn', task: 'stubborn' }, { flavour: bullmq, args: ['deaf'] });
+    await waitFor('the job to start', () => markOf(marks, 'deaf', 'started') !== undefined);
+    const first = Number(markOf(marks, 'deaf', 'started'));
+    const stopped = workers.find((worker) => worker.pid === first)!;
+    const other = workers.find((worker) => worker.pid !== first)!;
+    stopped.child.kill('SIGTERM');
+    expect(await stopped.exited).toBe(0);
+    writeFileSync(join(marks, 'deaf.go'), '');
+    await expect(result).resolves.toBe(`stubborn done by ${other.pid}`);
+    // The task is abandoned (and said so); nothing else complains: not BullMQ about the lock of
+    // the job handed back, not the runtime about the queue's server.
+    expect(stopped.output()).toContain("payload 'stubborn' (asyncio");
+    expect(stopped.output()).not.toContain('could not renew lock');
+    expect(stopped.output()).not.toContain("'serve stubborn'");
+  } finally {
+    await runner.shutdown();
+    await accepting;
+  }
+}, 120_000);
