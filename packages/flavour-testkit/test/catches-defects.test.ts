@@ -67,15 +67,20 @@ describe('the conformance kit fails a flavour that breaks the contract', () => {
     );
   });
 
-  it('that leaves a timer keeping the process alive after close(), by name', async () => {
+  it.each([
+    ['run', 5],
+    ['runner', 1],
+  ] as const)('that leaves a timer per %s keeping the process alive after close(), by name', async (per, timers) => {
     const intervals: NodeJS.Timeout[] = [];
     try {
       await expectFailures(
-        'kit-leaky',
-        { leaksIntervals: intervals },
+        `kit-leaky-per-${per}`,
+        { leaks: { per, intervals } },
         {
           "shutdown › after the runtime stopped and closed the flavour's runner, nothing of the flavour keeps the process alive":
-            /flavour 'kit-leaky' left [4-9] × Timeout keeping the process alive after its runner's close\(\) resolved/,
+            new RegExp(
+              `flavour 'kit-leaky-per-${per}' left ${timers} × Timeout keeping the process alive after its runner's close\\(\\) resolved`,
+            ),
         },
       );
     } finally {

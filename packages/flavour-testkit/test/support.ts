@@ -25,8 +25,8 @@ export interface Defects {
   readonly validatesNothing?: boolean;
   /** It does not register itself. */
   readonly unregistered?: boolean;
-  /** Its runner leaves a referenced setInterval per run, never cleared: pushed here, for the test to clear afterwards. */
-  readonly leaksIntervals?: NodeJS.Timeout[];
+  /** It leaves a referenced setInterval per run, or per runner, never cleared: pushed to `intervals`, for the test to clear afterwards. */
+  readonly leaks?: { readonly per: 'run' | 'runner'; readonly intervals: NodeJS.Timeout[] };
 }
 
 /** A flavour of functions named `name`, with the given defects. */
@@ -38,18 +38,21 @@ export function functionFlavour(name: string, defects: Defects = {}) {
     validate(payload) {
       if (!defects.validatesNothing && typeof payload !== 'function') throw new TypeError(`a ${name} payload is a function`);
     },
-    createRunner: (host) => ({
-      run(payload, args, context) {
-        defects.leaksIntervals?.push(setInterval(() => {}, 60_000));
-        let outcome = Promise.resolve().then(() => host.cancelScope(context).run(payload, args));
-        if (defects.swallowsErrors) outcome = outcome.catch(() => undefined);
-        if (defects.cancellationAsFailure)
-          outcome = outcome.catch((error: unknown) => Promise.reject(new Error(`stopped: ${String(error)}`)));
-        if (defects.dropsAdoptedValues && context.kind === 'adopt') outcome = outcome.then(() => undefined);
-        return outcome;
-      },
-      close: async () => {},
-    }),
+    createRunner: (host) => {
+      if (defects.leaks?.per === 'runner') defects.leaks.intervals.push(setInterval(() => {}, 60_000));
+      return {
+        run(payload, args, context) {
+          if (defects.leaks?.per === 'run') defects.leaks.intervals.push(setInterval(() => {}, 60_000));
+          let outcome = Promise.resolve().then(() => host.cancelScope(context).run(payload, args));
+          if (defects.swallowsErrors) outcome = outcome.catch(() => undefined);
+          if (defects.cancellationAsFailure)
+            outcome = outcome.catch((error: unknown) => Promise.reject(new Error(`stopped: ${String(error)}`)));
+          if (defects.dropsAdoptedValues && context.kind === 'adopt') outcome = outcome.then(() => undefined);
+          return outcome;
+        },
+        close: async () => {},
+      };
+    },
   });
   if (!defects.unregistered) registerFlavour(flavour);
   return flavour;

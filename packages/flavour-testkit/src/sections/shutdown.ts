@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { pause, type Check } from '../check.js';
+import { ResourceWatch } from '../resources.js';
 import type { Section } from '../section.js';
 import { makeService } from './services.js';
 
@@ -96,40 +97,33 @@ export const shutdown: Section = {
     });
 
     check("after the runtime stopped and closed the flavour's runner, nothing of the flavour keeps the process alive", async (c) => {
-      // Counted before the runner runs anything, so the test runner's own timers are in both counts.
-      const before = aliveResources();
-      c.adopt('waits', payloads.waitsForCancel(0, c.readyFile('waits')));
-      c.adopt('completes', payloads.completes());
-      c.accept();
-      await c.running('waits');
-      await c.execute('returns', payloads.returns('now'));
-      await c.execute('later', payloads.returnsAfter(5, 'later'));
-      await assert.rejects(c.execute('throws', payloads.throws('boom')));
-      await c.shutdownCleanly();
-      let left = extra(before, aliveResources());
-      const end = Date.now() + options.timeout;
-      while (left.length > 0 && Date.now() < end) {
-        await pause(10);
-        left = extra(before, aliveResources());
+      // Watched from before the runner runs anything: the test runner's own timers are no leak.
+      const watch = new ResourceWatch();
+      try {
+        c.adopt('waits', payloads.waitsForCancel(0, c.readyFile('waits')));
+        c.adopt('completes', payloads.completes());
+        c.accept();
+        await c.running('waits');
+        await c.execute('returns', payloads.returns('now'));
+        await c.execute('later', payloads.returnsAfter(5, 'later'));
+        await assert.rejects(c.execute('throws', payloads.throws('boom')));
+        await c.shutdownCleanly();
+        // Handles close, and say so, a moment after close() resolved.
+        let left = await watch.left();
+        const end = Date.now() + options.timeout;
+        while (left.length > 0 && Date.now() < end) {
+          await pause(10);
+          left = await watch.left();
+        }
+        assert.deepEqual(
+          left,
+          [],
+          `flavour '${options.flavour.name}' left ${left.join(', ')} keeping the process alive after its runner's close() resolved: ` +
+            'after close(), no timer, child process or handle of the flavour may keep the process alive (unref() what must outlive it, stop the rest)',
+        );
+      } finally {
+        watch.stop();
       }
-      assert.deepEqual(
-        left,
-        [],
-        `flavour '${options.flavour.name}' left ${left.join(', ')} keeping the process alive after its runner's close() resolved: ` +
-          'after close(), no timer, child process or handle of the flavour may keep the process alive (unref() what must outlive it, stop the rest)',
-      );
     });
   },
 };
-
-/** What keeps the process alive now, by kind (`Timeout`, `TCPWRAP`, …): Node.js counts only referenced timers and handles. */
-function aliveResources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  return counts;
-}
-
-/** The kinds of which `now` has more than `before`, as `3 × Timeout`. */
-function extra(before: Map<string, number>, now: Map<string, number>): string[] {
-  return [...now].filter(([kind, n]) => n > (before.get(kind) ?? 0)).map(([kind, n]) => `${n - (before.get(kind) ?? 0)} × ${kind}`);
-}
