@@ -4,7 +4,7 @@
  * and it is what `tree()` shows. It holds data only: what happens to a node is decided by the
  * supervisor it is a child of (supervisor.ts).
  */
-import { currentScope, type CancelScope } from './cancellation.js';
+import { CancelScope, currentScope } from './cancellation.js';
 import type { CancelReason, PayloadInfo } from './errors.js';
 import type { RunContext, RunKind } from './flavour.js';
 import type { PayloadTrace } from './instrumentation.js';
@@ -42,15 +42,20 @@ let lastId = 0;
 /** A fresh process-wide payload id. */
 export const nextPayloadId = (): number => ++lastId;
 
-/** A payload under supervision. */
-export class PayloadNode implements RunContext {
+/**
+ * A payload under supervision. It is also a cancel scope, the store of the async context its
+ * code runs in, for a payload that runs only once (an execute, a top-level adopt without a
+ * restart policy): one object per execute, not two. A payload that may run again gets a scope
+ * per run instead (`scope`), so that an error that escaped an earlier run can be told apart.
+ */
+export class PayloadNode extends CancelScope implements RunContext {
   state: NodeState = 'running';
   /** When its current run started, in milliseconds since the epoch. */
   startedAt = Date.now();
   /** How often a restart of it was decided. */
   restarts = 0;
   /** Counts its runs; an abandoned run's late outcome no longer matches and is ignored. */
-  run = 0;
+  runs = 0;
   /** Its cancel scope in the current run, once its flavour asked for one (`FlavourHost.cancelScope`). */
   scope: CancelScope | undefined = undefined;
   /** Its executes that have not settled yet, made on the first one. */
@@ -63,6 +68,8 @@ export class PayloadNode implements RunContext {
   trace: PayloadTrace | undefined = undefined;
   /** For an `execute()`: rejects its caller's promise early (an escaped error, or abandonment). */
   reject: ((error: unknown) => void) | undefined = undefined;
+  /** For an `execute()`: its caller's promise, until it settled. */
+  caller: Promise<unknown> | undefined = undefined;
   /** Called once the current run ended (or was abandoned): stops that wait for it. */
   waiters: (() => void)[] | undefined = undefined;
   /** Starts one run, for a node that is supervised: the first and every restart. */
@@ -92,7 +99,15 @@ export class PayloadNode implements RunContext {
     readonly service: boolean,
     /** Its own time to stop, instead of the grace period. */
     readonly shutdownTimeout: number | undefined,
-  ) {}
+  ) {
+    super();
+    this.owner = this;
+  }
+
+  /** Whether it runs only once, so that it can be its own cancel scope. */
+  get runsOnce(): boolean {
+    return this.kind === 'execute' || (this.parent === undefined && this.policy === undefined && this.supervisor === undefined);
+  }
 
   /** Whether its run has ended for good. */
   get ended(): boolean {

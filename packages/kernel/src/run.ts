@@ -49,27 +49,23 @@ export function executeOn(session: Session, flavour: Flavour, item: PayloadReque
     (parent.executes ??= new Set()).add(node);
   }
   session.live.add(node);
-  const run = ++node.run;
+  const run = ++node.runs;
   // The caller's promise is settled by the run, or earlier by the engine: when an error escapes
   // the run, or the run is abandoned. Whatever comes second is ignored.
   const settled = new Promise((resolve, reject) => {
-    node.reject = (error) => {
-      reject(error);
-      // Abandoned: a cancellation the runtime made is never a crash, also when nobody awaits it.
-      if (isCancellation(error)) settled.catch(ignore);
-    };
+    node.reject = reject;
     const outcome = session.start(node, flavour, item.payload, item.args);
     const trace = takeTrace(node);
     outcome.then(
       (value) => {
         endTrace(trace, false, value);
-        if (node.run !== run) return;
+        if (node.runs !== run) return;
         ended(session, node, node.escaped ? 'failed' : 'done');
         resolve(value);
       },
       (error: unknown) => {
         endTrace(trace, true, error);
-        if (node.run !== run) return;
+        if (node.runs !== run) return;
         if (node.escaped || !stoppedBy(node, error)) {
           ended(session, node, 'failed');
           reject(error);
@@ -82,6 +78,7 @@ export function executeOn(session: Session, flavour: Flavour, item: PayloadReque
       },
     );
   });
+  node.caller = settled;
   return settled;
 }
 
@@ -106,6 +103,7 @@ function ended(session: Session, node: PayloadNode, state: 'done' | 'failed' | '
   node.state = state;
   node.scope = undefined;
   node.reject = undefined;
+  node.caller = undefined;
   node.parent?.executes?.delete(node);
   runEnded(node);
   if (node.executes?.size) endExecutes(session, node);

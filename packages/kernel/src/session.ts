@@ -317,6 +317,7 @@ export class Session implements SupervisorHost {
 function scopeOf(context: RunContext): CancelScope {
   if (!(context instanceof PayloadNode)) return new CancelScope();
   if (context.scope) return context.scope;
+  if (context.runsOnce) return (context.scope = context);
   const scope = (context.scope = new CancelScope());
   scope.owner = context;
   return scope;

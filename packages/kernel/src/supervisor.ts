@@ -62,6 +62,8 @@ export function stoppedBy(node: PayloadNode, error: unknown): boolean {
   return isCancellation(error) || (node.state === 'stopping' && (isAbortError(error) || isRunnerStopping(error)));
 }
 
+const ignore = (): void => {};
+
 /** How logs name a node: a supervisor's child by its supervisor too. */
 function describe(node: PayloadNode): string {
   const { parent } = node;
@@ -111,12 +113,14 @@ export function runEnded(node: PayloadNode): void {
  * this sets what the node becomes.
  */
 export function abandon(host: SupervisorHost, node: PayloadNode, timeout: number, after = ''): void {
-  node.run++;
+  node.runs++;
   runEnded(node);
-  const { reject, parent } = node;
+  const { reject, parent, caller } = node;
   if (reject) {
-    node.reject = undefined;
+    node.reject = node.caller = undefined;
     reject(new PayloadAbandoned(info(node), timeout, node.cancelReason ?? 'shutdown', parent && info(parent)));
+    // A cancellation the runtime made is never a crash, also when nobody awaits the execute.
+    caller?.catch(ignore);
   }
   host.logger.warn(
     { payload: info(node), ...(parent?.supervisor ? { supervisor: info(parent) } : {}), timeout },
@@ -147,10 +151,10 @@ export async function stopWithin(
   timeout: number | undefined,
   onlyIfStoppable = false,
 ): Promise<'ended' | 'timeout' | 'cannot'> {
-  const run = node.run;
+  const run = node.runs;
   if (!cancel(host, node, reason) && onlyIfStoppable) return 'cannot';
   const result = await within(whenEnded(node), timeout);
-  return result === 'timeout' && node.run === run ? 'timeout' : 'ended';
+  return result === 'timeout' && node.runs === run ? 'timeout' : 'ended';
 }
 
 /**
@@ -199,9 +203,9 @@ export function escapeExecute(host: SupervisorHost, node: PayloadNode, error: un
   cancel(host, node, 'caller-stopped', false);
   const timeout = node.shutdownTimeout ?? host.gracePeriod;
   if (timeout === Infinity) return;
-  const run = node.run;
+  const run = node.runs;
   setTimeout(() => {
-    if (node.run === run && !node.ended) abandonNode(host, node, timeout, ' after an error escaped it,');
+    if (node.runs === run && !node.ended) abandonNode(host, node, timeout, ' after an error escaped it,');
   }, timeout).unref();
 }
 
@@ -337,7 +341,7 @@ export class Supervisor implements SupervisorRun {
       this.#end(node, 'cancelled');
       return;
     }
-    const run = ++node.run;
+    const run = ++node.runs;
     node.state = 'running';
     node.startedAt = Date.now();
     node.scope = undefined;
@@ -372,7 +376,7 @@ export class Supervisor implements SupervisorRun {
    * end, or the cancellation it ended with).
    */
   #ended(node: PayloadNode, run: number, failed: boolean, reason: unknown): void {
-    if (run !== node.run) return;
+    if (run !== node.runs) return;
     runEnded(node);
     if (node.executes?.size) endExecutes(this.#host, node);
     const { escaped } = node;
@@ -715,11 +719,11 @@ export class Supervisor implements SupervisorRun {
     if (atOnce) return;
     const timeout = node.shutdownTimeout ?? gracePeriod;
     if (timeout === Infinity) return;
-    const run = node.run;
+    const run = node.runs;
     setTimeout(() => {
-      if (node.run !== run || node.escaped?.error !== error) return;
+      if (node.runs !== run || node.escaped?.error !== error) return;
       abandon(this.#host, node, timeout, ' after an error escaped it,');
-      this.#ended(node, node.run, true, error);
+      this.#ended(node, node.runs, true, error);
     }, timeout).unref();
   }
 
