@@ -95,6 +95,7 @@ describe('the packed packages, installed in fresh apps', () => {
         '@cobald/flavour-threading',
         'cobald-flavour-subprocess',
         '@cobald/flavour-testkit',
+        '@cobald/flavour-bullmq',
       ]),
     );
   });

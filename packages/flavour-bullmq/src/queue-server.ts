@@ -43,6 +43,8 @@ export class QueueServer {
   #subscriber: Redis | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
   #stopping = false;
+  #checking = false;
+  #checkedAt = 0;
 
   readonly #flavour: Flavour;
 
@@ -189,15 +191,32 @@ export class QueueServer {
     run.stop(reason);
   }
 
-  /** Stop the running jobs whose caller's heartbeat has been missing for half a lease. */
+  /**
+   * Stop the running jobs whose caller's heartbeat has been missing for half a lease. Looked at
+   * every quarter of the shortest lease among them (at least every 250 ms, at most every 5 s).
+   */
   async #checkCallers(): Promise<void> {
-    const { prefix } = this.#payload;
     const byCaller = new Map<string, JobRun[]>();
+    let shortest = Infinity;
     for (const run of this.#running.values()) {
-      const { caller } = run.job.data as JobData;
+      const { caller, lease } = run.job.data as JobData;
       byCaller.set(caller, [...(byCaller.get(caller) ?? []), run]);
+      shortest = Math.min(shortest, lease);
     }
     if (!byCaller.size) return this.#missingSince.clear();
+    const started = Date.now();
+    if (this.#checking || started - this.#checkedAt < Math.min(5_000, shortest / 4)) return;
+    this.#checking = true;
+    try {
+      await this.#checkHeartbeats(byCaller);
+    } finally {
+      this.#checking = false;
+      this.#checkedAt = started;
+    }
+  }
+
+  async #checkHeartbeats(byCaller: ReadonlyMap<string, readonly JobRun[]>): Promise<void> {
+    const { prefix } = this.#payload;
     const callers = [...byCaller.keys()];
     let heartbeats: unknown[];
     try {
