@@ -40,16 +40,18 @@ launch(
   'caller, monitor on http://127.0.0.1:9464/',
 );
 
-const stop = () => {
-  for (const child of children.reverse()) child.kill('SIGTERM');
-  setTimeout(() => {
-    for (const child of children) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(0);
-  }, 3000).unref();
+const stop = async () => {
+  const exits = children.map((child) =>
+    child.exitCode !== null || child.signalCode !== null ? null : new Promise((resolve) => child.once('exit', resolve)),
+  );
+  for (const child of [...children].reverse()) child.kill('SIGTERM');
+  await Promise.race([Promise.all(exits), sleep(5000)]);
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
 };
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
 
 await sleep(8000);
 const victim = workers[0];
