@@ -13,19 +13,17 @@ import { inspect } from 'node:util';
  * describe(Object.create(null)); // '[Object: null prototype] {}'
  */
 export function describe(value: unknown): string {
-  if (value instanceof Error) {
-    try {
-      return `${value.name}: ${value.message}`;
-    } catch {
-      // A name or message getter that throws: shown as any other value.
-    }
+  try {
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
+  } catch {
+    // A name or message getter that throws, a proxy whose traps throw: shown as any other value.
   }
   if (typeof value === 'string') return value;
   let text: string;
   try {
     text = inspect(value, { depth: 1, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 100 });
   } catch {
-    text = `a ${typeof value} that cannot be shown`;
+    text = `${typeof value === 'object' ? 'an object' : `a ${typeof value}`} that cannot be shown`;
   }
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { describe } from './describe.js';
 import type { LogLevel } from './options.js';
 
 /** Where and how to log. */
@@ -50,6 +51,18 @@ interface Destination extends DestinationStream {
   reopen(): void;
   flushSync(): void;
   on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * pino's error serializer, for any value: one whose getters throw (a lazy `message`, a proxy) is
+ * shown as far as it can be, instead of failing the log call that reports it.
+ */
+export function serializeError(value: unknown): unknown {
+  try {
+    return pino.stdSerializers.err(value as Error);
+  } catch {
+    return { type: 'unserializable', message: describe(value) };
+  }
 }
 
 /**
@@ -102,6 +115,7 @@ export async function createLogging(options: LoggingOptions): Promise<Logging> {
     {
       name: 'cobald',
       level: options.level,
+      serializers: { err: serializeError },
       // journald records its own timestamp, pid and host.
       ...(options.journal ? { base: undefined, timestamp: false } : {}),
     },

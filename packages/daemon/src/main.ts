@@ -239,9 +239,10 @@ async function run(
 const kernelGracePeriod = 3000;
 
 function logFailure(logger: PinoLogger, error: unknown): void {
-  const failure = error as { name?: unknown; payload?: unknown; cause?: unknown; message?: unknown };
-  if (failure?.name === 'PayloadFailure') {
-    logger.fatal({ payload: failure.payload, err: failure.cause }, String(failure.message));
+  // The kernel's own PayloadFailure: its name and message are its own, its cause the payload's.
+  if (error instanceof Error && error.name === 'PayloadFailure') {
+    const { payload, cause } = error as Error & { payload?: unknown };
+    logger.fatal({ payload, err: cause }, error.message);
   } else {
     logger.fatal({ err: error }, `the runtime failed: ${describe(error)}`);
   }

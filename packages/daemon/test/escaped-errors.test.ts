@@ -53,3 +53,17 @@ describe('errors that escape a payload, under cobald run', () => {
     expect(records.at(-1)?.msg).toBe('stopped gracefully');
   });
 });
+
+describe('a payload that fails with an error that throws when it is looked at', () => {
+  it.each(['getter', 'proxy'])('(%s): the daemon logs the failure naming the payload and exits 1', async (how) => {
+    const daemon = new Daemon(['run', fixture('unshowable-error.mjs'), '--grace-period', '500'], {
+      env: { ...withoutSystemd(process.env), COBALD_TEST_UNSHOWABLE: how },
+    });
+    expect(await daemon.exited).toEqual({ code: 1, signal: null });
+    const records = daemon.records();
+    expect(records.find((record) => record.level === 50)).toMatchObject({ payload: { name: 'fetchUser' } });
+    expect(records.at(-1)).toMatchObject({ level: 60, payload: { name: 'fetchUser' } });
+    expect(records.at(-1)?.msg).toMatch(/^payload 'fetchUser' \(asyncio, #\d+\) failed, so the runtime stopped: /);
+    expect(daemon.stderr).not.toMatch(/^Node\.js v\d/m);
+  });
+});

@@ -50,16 +50,31 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     } catch (error) {
       return Promise.reject(error);
     }
-    // Started in the payload's cancel scope, so that what the operation does (its timers, its
-    // executes) runs in the payload's async context and is known to be its work.
     const scope = this.#open();
     return new Promise((resolve, reject) => {
       const pending: PendingRun = { task: undefined, resolve, reject, ended: undefined };
       this.#runs.set(context, pending);
-      pending.task = this.#host.cancelScope(context).run(() => scope.run(() => this.#observe(operation, context, pending)), []);
-      // An operation that never yields ends inside scope.run(), before its task was known.
-      if (pending.ended) confirm(pending.task, pending.ended.value, pending);
+      // A restarted payload runs with the same context: a halt of its earlier run is not this run's.
+      this.#cancelled.delete(context);
+      // Started in the payload's cancel scope, so that what the operation does (its timers, its
+      // executes) runs in the payload's async context and is known to be its work; and from a
+      // microtask of that context, not from here: called by another trio payload (its execute()
+      // or adopt()), Effection would run the new task later in that payload's step, in its
+      // context, and what the new one leaves behind would be blamed on its caller.
+      this.#host.cancelScope(context).run(queueMicrotask, [() => this.#begin(scope, operation, context, pending)]);
     });
+  }
+
+  #begin(scope: Scope, operation: Operation<unknown>, context: RunContext, pending: PendingRun): void {
+    // Halted, or its runner closed, before it began.
+    if (this.#cancelled.has(context) || this.#closed) {
+      this.#runs.delete(context);
+      pending.reject(withoutStack(() => cancelled(context)));
+      return;
+    }
+    pending.task = scope.run(() => this.#observe(operation, context, pending));
+    // An operation that never yields ends inside scope.run(), before its task was known.
+    if (pending.ended) confirm(pending.task, pending.ended.value, pending);
   }
 
   /**
@@ -197,7 +212,12 @@ function reportedByTask(): void {}
  * instead of `yield* op`, which hands Effection the operation itself.
  */
 function isStarlessYield(error: unknown): boolean {
-  return error instanceof TypeError && /\benter is not a function\b/.test(error.message);
+  try {
+    return error instanceof TypeError && /\benter is not a function\b/.test(error.message);
+  } catch {
+    // A proxy whose traps throw, thrown by the payload: reported as it is.
+    return false;
+  }
 }
 
 function starlessYield(context: RunContext, error: unknown): TypeError {

@@ -166,3 +166,55 @@ describe('trio adopt', () => {
     expect(log.at(-1)).toBe('ticker finally');
   });
 });
+
+describe('trio payloads that throw what cannot be looked at', () => {
+  /** A thrown value whose every trap throws: `instanceof`, `in` and property reads all fail. */
+  const hostile = () =>
+    new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('getPrototypeOf trap');
+        },
+        has() {
+          throw new Error('has trap');
+        },
+        get() {
+          throw new Error('get trap');
+        },
+      },
+    );
+
+  it('an adopted one fails, named, and accept() settles', async () => {
+    const runner = quietRunner();
+    runner.adopt(
+      function* hostilePayload() {
+        throw hostile();
+      },
+      { flavour: trio },
+    );
+    const failure = await runner.accept().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(PayloadFailure);
+    expect((failure as PayloadFailure).payload.name).toBe('hostilePayload');
+  });
+
+  it('an executed one rejects its execute() with the value', async () => {
+    const runner = quietRunner();
+    const accepting = runner.accept();
+    await runner.whenRunning();
+    const thrown = hostile();
+    await expect(
+      runner.execute(
+        function* () {
+          throw thrown;
+        },
+        { flavour: trio },
+      ),
+    ).rejects.toBe(thrown);
+    await runner.shutdown();
+    await accepting;
+  });
+});

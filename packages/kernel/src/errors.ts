@@ -170,7 +170,30 @@ Object.defineProperty(PayloadAbandoned.prototype, cancelledKey, { value: true })
 
 /** Whether `error` reports a cancellation by the runtime rather than a failure. */
 export function isCancellation(error: unknown): error is PayloadCancelled {
-  return typeof error === 'object' && error !== null && cancelledKey in error;
+  try {
+    return typeof error === 'object' && error !== null && cancelledKey in error;
+  } catch {
+    // A proxy whose `has` trap throws is what a payload threw, not a cancellation.
+    return false;
+  }
+}
+
+/** `error.name === name`, false for a value whose `name` cannot be read (a getter or a proxy trap that throws). */
+function isNamed(error: unknown, name: string): boolean {
+  try {
+    return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
+  } catch {
+    return false;
+  }
+}
+
+/** `value instanceof Error`, false for a proxy whose `getPrototypeOf` trap throws. */
+export function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -178,7 +201,7 @@ export function isCancellation(error: unknown): error is PayloadCancelled {
  * name: Node's own AbortError may come from another realm than the caller's.
  */
 export function isAbortError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+  return isNamed(error, 'AbortError');
 }
 
 /** `execute()` (or a wait for the runner's state) was called while no `accept()` is running. */
@@ -207,7 +230,7 @@ export class RunnerStopping extends Error {
 
 /** Whether `error` is a {@link RunnerStopping}, from this copy of the kernel or another. */
 export function isRunnerStopping(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'RunnerStopping';
+  return isNamed(error, 'RunnerStopping');
 }
 
 /** A second `accept()` while a runner of this process already accepts. */
@@ -284,7 +307,7 @@ function formatValue(value: unknown): string {
  * throws, a revoked proxy…).
  */
 export function describeValue(value: unknown): string {
-  if (value instanceof Error) {
+  if (isError(value)) {
     try {
       return `${value.name}: ${value.message}`;
     } catch {
@@ -295,6 +318,6 @@ export function describeValue(value: unknown): string {
 }
 
 function causeMessage(cause: unknown): string {
-  if (cause instanceof Error) return describeValue(cause);
+  if (isError(cause)) return describeValue(cause);
   return `non-Error value thrown: ${formatValue(cause)}`;
 }

@@ -27,7 +27,43 @@ export const warningLogger: Logger = {
 export const silentLogger: Logger = { error: ignore, warn: ignore, info: ignore, debug: ignore };
 
 function emit(obj: object, msg: string | undefined): void {
-  const err = (obj as { err?: unknown }).err;
-  const detail = err instanceof Error && err.stack ? err.stack : undefined;
-  process.emitWarning(msg ?? JSON.stringify(obj), { type: 'CobaldWarning', detail });
+  let detail: string | undefined;
+  let text = msg;
+  try {
+    const err = (obj as { err?: unknown }).err;
+    detail = err instanceof Error && typeof err.stack === 'string' ? err.stack : undefined;
+    text ??= JSON.stringify(obj);
+  } catch {
+    // An error whose stack getter, or an object whose toJSON, throws: the message still goes out.
+    text ??= '[a log record that cannot be shown]';
+  }
+  process.emitWarning(text, { type: 'CobaldWarning', detail });
+}
+
+const levels = ['error', 'warn', 'info', 'debug'] as const;
+
+/**
+ * `logger` as the kernel uses it: a call that throws (a broken sink, a serializer that meets an
+ * error whose getters throw) is reported as a process warning with the message it carried, and
+ * never breaks what the kernel was doing when it logged (escalating a failure, stopping).
+ */
+export function guardLogger(logger: Logger): Logger {
+  if (logger === warningLogger || logger === silentLogger) return logger;
+  const guarded = {} as Record<(typeof levels)[number], Logger['error']>;
+  for (const level of levels) {
+    guarded[level] = (obj, msg) => {
+      try {
+        logger[level](obj, msg);
+      } catch (error) {
+        let why: string;
+        try {
+          why = error instanceof Error ? error.message : String(error);
+        } catch {
+          why = 'an error that cannot be shown';
+        }
+        process.emitWarning(`the logger failed (${why}) to log: ${msg ?? '[a record without a message]'}`, { type: 'CobaldWarning' });
+      }
+    };
+  }
+  return guarded;
 }

@@ -7,7 +7,7 @@ import { AlreadyAccepting, RunnerNotAccepting, RunnerStopping } from './errors.j
 import { type ArgsOf, type Flavour, type KnownFlavours, type PayloadTypes, type ResultOf, type TypesOf } from './flavour.js';
 import { currentScope } from './cancellation.js';
 import { publishRuntime } from './instrumentation.js';
-import { warningLogger, type Logger } from './logger.js';
+import { guardLogger, warningLogger, type Logger } from './logger.js';
 import { checkKeys, loadedFlavour, request, serviceRequest, supervisorRequest, type PayloadRequest } from './payload-request.js';
 import { claimAcceptor, releaseAcceptor, startWaitingServices, type Acceptor, type ServiceRecord } from './registry.js';
 import { Session } from './session.js';
@@ -430,7 +430,7 @@ function withOptions(base: ResolvedOptions, options: ServiceRunnerOptions): Reso
     gracePeriod: options.gracePeriod ?? base.gracePeriod,
     handleSignals: options.handleSignals ?? base.handleSignals,
     handleUncaught: options.handleUncaught ?? base.handleUncaught,
-    logger: options.logger ?? base.logger,
+    logger: options.logger === undefined ? base.logger : guardLogger(options.logger),
     flavours: options.flavours ?? base.flavours,
   };
 }

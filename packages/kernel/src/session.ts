@@ -7,7 +7,7 @@
 import { cancelled, type Flavour, type FlavourHost, type FlavourRunner, type RunContext } from './flavour.js';
 import type { Logger } from './logger.js';
 import { CancelScope } from './cancellation.js';
-import { PayloadFailure, UncaughtFailure, type PayloadInfo } from './errors.js';
+import { PayloadFailure, UncaughtFailure, describeValue, type PayloadInfo } from './errors.js';
 import { beginTrace, payloadChannel, publishRuntime } from './instrumentation.js';
 import { PayloadNode, info } from './node.js';
 import { Supervisor, abandonNode, cancel, escapeExecute, stopWithin, type SupervisorHost } from './supervisor.js';
@@ -227,9 +227,9 @@ export class Session implements SupervisorHost {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (slot.ready) return slot.ready.then(() => slot.runner.run(payload, args, context));
+    if (slot.ready) return slot.ready.then(() => promised(slot.runner.run(payload, args, context), flavour, context));
     try {
-      return slot.runner.run(payload, args, context);
+      return promised(slot.runner.run(payload, args, context), flavour, context);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -254,7 +254,7 @@ export class Session implements SupervisorHost {
     const ordered = [...live].filter((n) => n.service || n.supervisor !== undefined).reverse();
     for (const node of ordered) {
       const timeout = timeoutOf(node);
-      if ((await stopWithin(this, node, 'shutdown', timeout, true)) === 'timeout') abandonNode(this, node, timeout);
+      if ((await stopWithin(this, node, 'shutdown', timeout, true)) === 'timeout') await abandonNode(this, node, timeout);
     }
     // Then every other node, all at once, so that a runner needs no bookkeeping of its own to
     // find them in close().
@@ -278,13 +278,15 @@ export class Session implements SupervisorHost {
       if (group) group.push(node);
       else byTimeout.set(timeout, [node]);
     }
+    const abandoning: Promise<void>[] = [];
     const timers = [...byTimeout]
       .filter(([timeout]) => timeout !== Infinity)
-      .map(([timeout, nodes]) => setTimeout(() => nodes.forEach((node) => abandonNode(this, node, timeout)), timeout));
+      .map(([timeout, nodes]) => setTimeout(() => nodes.forEach((node) => abandoning.push(abandonNode(this, node, timeout))), timeout));
     // Every node settles or is abandoned by its timer; a runner whose close() hangs is not waited for longer.
     const longest = Math.max(gracePeriod, ...byTimeout.keys());
     await within(Promise.all([...closing, this.#whenEmpty()]), longest);
     timers.forEach(clearTimeout);
+    await Promise.all(abandoning);
   }
 
   #slot(flavour: Flavour): RunnerSlot {
@@ -308,6 +310,20 @@ export class Session implements SupervisorHost {
     this.#slots.set(flavour.name, created);
     return created;
   }
+}
+
+/**
+ * What a runner's `run()` returned, which the contract says is a promise: anything else (a
+ * flavour's bug) is that payload's failure, so the runtime still stops, or restarts it, in order.
+ */
+function promised(outcome: Promise<unknown>, flavour: Flavour, context: RunContext): Promise<unknown> {
+  if (typeof (outcome as Partial<Promise<unknown>> | undefined)?.then === 'function') return outcome;
+  return Promise.reject(
+    new TypeError(
+      `the ${flavour.name} flavour's runner returned ${describeValue(outcome)} from run() for payload '${context.name}' ` +
+        "instead of a promise: the flavour breaks the kernel's contract (docs/writing-a-flavour.md)",
+    ),
+  );
 }
 
 /**

@@ -108,11 +108,13 @@ export function runEnded(node: PayloadNode): void {
 }
 
 /**
- * Give up on `node`'s run: it did not stop within `timeout` ms. Its late outcome will be
- * ignored; its caller, for an execute, gets a `PayloadAbandoned`; it is logged. The caller of
- * this sets what the node becomes.
+ * Give up on `node`'s run: it did not stop within `timeout` ms. Its unsettled executes are given
+ * up on first, each with its own warning, since a payload that waits for a stuck execute is not
+ * the one stuck. Its late outcome will be ignored; its caller, for an execute, gets a
+ * `PayloadAbandoned`; it is logged. The caller of this sets what the node becomes.
  */
 export function abandon(host: SupervisorHost, node: PayloadNode, timeout: number, after = ''): void {
+  abandonExecutes(host, node, timeout);
   node.runs++;
   runEnded(node);
   const { reject, parent, caller } = node;
@@ -128,8 +130,33 @@ export function abandon(host: SupervisorHost, node: PayloadNode, timeout: number
   );
 }
 
-/** An execute, or a node of the top level, that did not stop in time: abandoned and forgotten. */
-export function abandonNode(host: SupervisorHost, node: PayloadNode, timeout: number, after = ''): void {
+function abandonExecutes(host: SupervisorHost, node: PayloadNode, timeout: number): void {
+  const { executes } = node;
+  if (executes?.size) for (const execute of [...executes]) void abandonNode(host, execute, timeout);
+}
+
+/**
+ * An execute, or a node of the top level, that did not stop in time: abandoned and forgotten.
+ * One that has unsettled executes of its own gives them up first and gets one more turn of the
+ * event loop: if it only waited for them, it settles by itself now and is not blamed. Resolves
+ * once it ended either way.
+ */
+export function abandonNode(host: SupervisorHost, node: PayloadNode, timeout: number, after = ''): Promise<void> {
+  if (node.ended) return Promise.resolve();
+  if (!node.executes?.size) {
+    giveUp(host, node, timeout, after);
+    return Promise.resolve();
+  }
+  abandonExecutes(host, node, timeout);
+  return new Promise((resolve) =>
+    setImmediate(() => {
+      giveUp(host, node, timeout, after);
+      resolve();
+    }),
+  );
+}
+
+function giveUp(host: SupervisorHost, node: PayloadNode, timeout: number, after: string): void {
   if (node.ended) return;
   abandon(host, node, timeout, after);
   clearTimeout(node.timer);
@@ -169,7 +196,7 @@ export function endExecutes(host: SupervisorHost, node: PayloadNode): void {
   const done = Promise.all(
     left.map(async (execute) => {
       const timeout = execute.shutdownTimeout ?? host.gracePeriod;
-      if ((await stopWithin(host, execute, 'caller-ended', timeout)) === 'timeout') abandonNode(host, execute, timeout);
+      if ((await stopWithin(host, execute, 'caller-ended', timeout)) === 'timeout') await abandonNode(host, execute, timeout);
     }),
   ).then(() => {
     if (node.leftovers === done) node.leftovers = undefined;
@@ -205,7 +232,7 @@ export function escapeExecute(host: SupervisorHost, node: PayloadNode, error: un
   if (timeout === Infinity) return;
   const run = node.runs;
   setTimeout(() => {
-    if (node.runs === run && !node.ended) abandonNode(host, node, timeout, ' after an error escaped it,');
+    if (node.runs === run && !node.ended) void abandonNode(host, node, timeout, ' after an error escaped it,');
   }, timeout).unref();
 }
 

@@ -24,6 +24,7 @@ describe('an error that escapes a payload is that payload failure', () => {
     ['trio-timer', 'trioTicking', 'trio', 'thrown by a timer of a trio payload'],
     ['trio-among-many', 'trioLate', 'trio', 'thrown after many steps'],
     ['after-it-ended', 'leavesATimer', 'asyncio', 'thrown after the payload returned'],
+    ['trio-adopt-from-trio', 'trioAdopted', 'trio', 'thrown by a timer of a payload adopted by a trio payload'],
   ])(
     '%s: logged at once, then a graceful stop, and accept() rejects naming the payload',
     async (scenario, name, flavour, message) => {
@@ -91,6 +92,12 @@ describe('an error that escapes a payload is that payload failure', () => {
   it('in execute(): the caller gets the escaped error, the runner keeps running', async () => {
     const stdout = await run('execute');
     expect(stdout).toMatch(/^execute rejected: thrown by a timer of an execute\nbystander finally ran\naccept resolved\n/);
+  }, 30_000);
+
+  it('in a trio execute() started by a trio payload: the execute is blamed, not its caller', async () => {
+    const stdout = await run('trio-execute-from-trio');
+    expect(stdout).toMatch(/^execute rejected: thrown by a timer of a trio execute\nbystander finally ran\naccept resolved\n/);
+    expect(stdout).not.toContain("payload 'trioCaller'");
   }, 30_000);
 
   it('values that cannot be turned into strings are reported, not a crash', async () => {
