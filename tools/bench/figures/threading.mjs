@@ -338,19 +338,26 @@ export const figures = [
       const stopWith = async (count) => {
         const state = start({ threading: { maxWorkers: 1 } });
         await state.runner.whenRunning();
-        const running = [
+        // Once the first runs, the runner's threads are up: the others reach its queue at once.
+        const running = new Int32Array(new SharedArrayBuffer(4));
+        const runs = [
           state.runner.execute(
-            async () => {
+            async (flag) => {
               const { currentSignal } = await import('@cobald/kernel');
               const signal = currentSignal();
+              Atomics.store(flag, 0, 1);
               await new Promise((resolve) => signal.addEventListener('abort', resolve));
             },
-            { flavour: threading },
+            { flavour: threading, args: [running] },
           ),
         ];
+        while (Atomics.load(running, 0) === 0) await Atomics.waitAsync(running, 0, 0, 1000).value;
         const fn = (x) => x;
-        for (let i = 0; i < count; i++) running.push(state.runner.execute(fn, { flavour: threading, args: [i] }));
-        const outcomes = Promise.allSettled(running);
+        for (let i = 0; i < count; i++) runs.push(state.runner.execute(fn, { flavour: threading, args: [i] }));
+        const outcomes = Promise.allSettled(runs);
+        // The kernel starts the executes beyond a turn's limit in the next turn: all are queued in the flavour then.
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
         const started = performance.now();
         await state.stop();
         await outcomes;
