@@ -5,8 +5,9 @@
  * after a record, as it does on a forced shutdown. A file is opened for appending and can be
  * reopened after logrotate moved it away (SIGHUP).
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { describe } from './describe.js';
@@ -66,6 +67,20 @@ export function serializeError(value: unknown): unknown {
 }
 
 /**
+ * Make `folder` and its missing parents, one at a time. Not `mkdirSync(folder, { recursive: true })`:
+ * where a parent exists but cannot hold the child (procfs, some FUSE mounts), Node's recursive
+ * mkdir retries for ever, and the daemon would spin instead of exiting with 73.
+ */
+function makeFolders(folder: string): void {
+  const missing: string[] = [];
+  for (let dir = folder; !existsSync(dir); dir = dirname(dir)) {
+    missing.push(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing.reverse()) mkdirSync(dir);
+}
+
+/**
  * Set up the daemon's logger.
  *
  * @throws LogTargetError when the log file cannot be opened.
@@ -80,11 +95,11 @@ export async function createLogging(options: LoggingOptions): Promise<Logging> {
   const file = options.target === 'stderr' || options.target === 'stdout' ? undefined : resolve(cwd, options.target);
   let destination: Destination;
   try {
+    if (file !== undefined) makeFolders(dirname(file));
     destination = pino.destination({
       dest: file ?? (options.target === 'stdout' ? 1 : 2),
       sync: true,
       append: true,
-      mkdir: file !== undefined,
     }) as unknown as Destination;
   } catch (error) {
     throw new LogTargetError(`cannot open the log file ${file}: ${(error as Error).message}`, { cause: error });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { formatJournal, syslogPriority } from '../src/logging.js';
@@ -76,6 +76,15 @@ describe('log targets', () => {
     const result = await runCobald(['run', fixture('heartbeat.mjs'), '--log-target', dir]);
     expect(result.code).toBe(73);
     expect(result.stderr).toContain(`cannot open the log file ${dir}`);
+  });
+
+  it('exits with 73, at once, when the folder of the log file cannot be made, also where a recursive mkdir would spin (procfs)', async () => {
+    for (const target of ['/proc/cobald-nope/cobald.log', join(tempDir(), 'a-file', 'logs', 'cobald.log')]) {
+      if (!target.startsWith('/proc')) writeFileSync(join(target, '..', '..'), '');
+      const result = await runCobald(['run', fixture('heartbeat.mjs'), '--log-target', target]);
+      expect(result.code).toBe(73);
+      expect(result.stderr).toContain(`cannot open the log file ${target}`);
+    }
   });
 
   it('uses pino-pretty for --log-pretty when it is installed, and says so when it is not', async () => {
