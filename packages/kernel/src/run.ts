@@ -72,7 +72,7 @@ export function executeOn(session: Session, flavour: Flavour, item: PayloadReque
           return;
         }
         ended(session, node, 'cancelled');
-        reject(isCancellation(error) ? error : stackless(node, error));
+        reject(isCancellation(error) ? error : cancelled(node, error));
         // A cancellation the runtime made is never a crash, also when nobody awaits this execute.
         settled.catch(ignore);
       },
@@ -80,22 +80,6 @@ export function executeOn(session: Session, flavour: Flavour, item: PayloadReque
   });
   node.caller = settled;
   return settled;
-}
-
-/**
- * The `PayloadCancelled` of an execute the runtime stopped, without a stack trace: its stack
- * would be the kernel's own, and on a shutdown with 100k executes pending, capturing those
- * stacks took a seventh of the time. Its cause (the `AbortError`, or what the flavour settled
- * with) keeps its own.
- */
-function stackless(node: PayloadNode, cause: unknown): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return cancelled(node, cause);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
 }
 
 /** An execute's run ended in `state`: it leaves its parent, and what it started itself ends. */
