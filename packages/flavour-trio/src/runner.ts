@@ -115,7 +115,7 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     const pending = this.#runs.get(context);
     if (!pending) return;
     this.#cancelled.add(context);
-    pending.task?.halt().then(undefined, reportedByTask);
+    if (pending.task) this.#haltIn(context, pending.task);
   }
 
   /**
@@ -124,6 +124,15 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
    */
   close(): Promise<void> {
     return (this.#closed ??= this.#halt());
+  }
+
+  /**
+   * Halt `task` in its payload's async context: its `finally` blocks run inside the halt, and
+   * what they leave behind (a timer that throws later) is that payload's, not the caller's of
+   * cancel() or close().
+   */
+  #haltIn(context: RunContext, task: Task<void>): void {
+    this.#host.cancelScope(context).run(halt, [task]);
   }
 
   #open(): Scope {
@@ -146,7 +155,7 @@ export class TrioRunner implements FlavourRunner<TrioTypes> {
     for (const [context, { task }] of this.#runs) {
       if (this.#cancelled.has(context)) continue;
       this.#cancelled.add(context);
-      task?.halt().then(undefined, reportedByTask);
+      if (task) this.#haltIn(context, task);
     }
     let timer: NodeJS.Timeout | undefined;
     // Infinity (a payload that may take as long as it needs) sets no timer: Node would fire it at once.
@@ -198,6 +207,10 @@ function toOperation(payload: TrioPayload, args: readonly unknown[], context: Ru
       'payloads are generator functions (function*) or functions that return an operation. ' +
       'Did you mean the asyncio flavour?',
   );
+}
+
+function halt(task: Task<void>): void {
+  task.halt().then(undefined, reportedByTask);
 }
 
 /**

@@ -191,6 +191,15 @@ export class Session implements SupervisorHost {
       owner.escapedEarlierRun(node, error);
       return;
     }
+    // Given up on already, maybe by an earlier accept(): it was accounted for then, and nothing
+    // that runs now is to blame.
+    if (node.state === 'abandoned') {
+      this.logger.error(
+        { err: error, payload: info(node) },
+        `an error escaped payload '${node.name}' (${node.flavour}, #${node.id}), which had been abandoned: ${describeValue(error)}`,
+      );
+      return;
+    }
     if (node.kind === 'execute') escapeExecute(this, node, error);
     else owner.escape(node, error);
   }

@@ -257,6 +257,15 @@ export function runSupervisor(host: SupervisorHost, spec: SupervisorSpec, node: 
   return beginTrace(node, Supervisor.run, Supervisor, host, spec, undefined);
 }
 
+/** A group restart waiting out its backoff. */
+interface GroupBackoff {
+  readonly timer: NodeJS.Timeout;
+  readonly resolve: () => void;
+  readonly group: readonly PayloadNode[];
+  /** Set when a later group restart takes its children over. */
+  superseded: boolean;
+}
+
 /**
  * A supervisor: the root (no node, no spec) or the run of a `supervisor()` spec. See the module
  * comment for what it decides.
@@ -285,7 +294,7 @@ export class Supervisor implements SupervisorRun {
   /** Restarts of more than one child, one after the other. */
   #groupRestarts: Promise<void> = Promise.resolve();
   /** The backoff wait of a group restart, to cut it short on stop. */
-  #backoff: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  #backoff: GroupBackoff | undefined;
 
   /** A run of `spec` as `node`'s: what settles when it ends. */
   static run(host: SupervisorHost, spec: SupervisorSpec, _: undefined, node: PayloadNode): Promise<void> {
@@ -587,6 +596,18 @@ export class Supervisor implements SupervisorRun {
   }
 
   #queueGroupRestart(node: PayloadNode, delay: number, reason: unknown): void {
+    // A group restart waiting out its backoff whose children all restart with this one too is
+    // superseded: this one stops and starts them, after its own backoff, instead of waiting for
+    // the other's first (a failed connection would leave its dependants running on it until then).
+    const waiting = this.#backoff;
+    if (waiting && !waiting.superseded) {
+      const group = this.#groupOf(node);
+      if (waiting.group.every((child) => group.includes(child))) {
+        waiting.superseded = true;
+        clearTimeout(waiting.timer);
+        waiting.resolve();
+      }
+    }
     this.#groupRestarts = this.#groupRestarts.then(() => this.#restartGroup(node, delay, reason));
   }
 
@@ -613,10 +634,17 @@ export class Supervisor implements SupervisorRun {
       sibling.restarts++;
       this.#publish(sibling, delay, reason);
     }
-    await new Promise<void>((resolve) => {
-      this.#backoff = { timer: setTimeout(resolve, delay), resolve };
+    const backoff = await new Promise<GroupBackoff>((resolve) => {
+      const waiting: GroupBackoff = {
+        timer: setTimeout(() => resolve(waiting), delay),
+        resolve: () => resolve(waiting),
+        group,
+        superseded: false,
+      };
+      this.#backoff = waiting;
     });
     this.#backoff = undefined;
+    if (backoff.superseded) return;
     for (const sibling of group) await this.#runAgain(sibling);
   }
 

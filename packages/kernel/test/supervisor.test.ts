@@ -90,6 +90,40 @@ describe('strategies', () => {
     await expect(accepting).resolves.toBeUndefined();
   });
 
+  it('rest-for-one: a failure of an earlier child does not wait out the backoff of a later one that restarts with it', async () => {
+    const lab = supervisionLab();
+    const { runner } = testRunner();
+    runner.adopt(
+      supervisor({
+        name: 'ingest',
+        strategy: 'rest-for-one',
+        children: [
+          lab.child('conn', { restart: 'on-failure', backoff: fast }),
+          lab.child('consumer', { restart: 'on-failure', backoff: fast }),
+          // A backoff no test waits out: the restart of conn's group takes it over.
+          lab.child('exporter', { restart: 'on-failure', backoff: { initial: 600_000, max: 600_000 } }),
+        ],
+      }),
+    );
+    const accepting = runner.accept();
+    await turns();
+    lab.fail('exporter');
+    await turns(5);
+    lab.fail('conn');
+    await turns(30);
+    expect(lab.log).toEqual([
+      'start conn',
+      'start consumer',
+      'start exporter',
+      'cancel consumer',
+      'start conn',
+      'start consumer',
+      'start exporter',
+    ]);
+    await runner.shutdown();
+    await expect(accepting).resolves.toBeUndefined();
+  });
+
   it('restarts siblings whatever their own restart setting, and leaves children that ended alone', async () => {
     const lab = supervisionLab();
     const { runner } = testRunner();

@@ -122,3 +122,21 @@ describe('an error that escapes a payload is that payload failure', () => {
     else expect(stdout).toContain('accept rejected: UncaughtFailure: an error escaped outside any payload (uncaughtException)');
   }, 30_000);
 });
+
+describe('an error that escapes a payload abandoned by an earlier accept()', () => {
+  it.each(['asyncio', 'trio'])(
+    '%s: is logged as that payload’s, and fails nothing that runs now',
+    async (flavour) => {
+      const result = await runFixture('abandoned-late-error.mjs', [flavour]);
+      expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+      expect(result.stdout.split('\n')).toEqual([
+        `warn: payload 'stubborn' (${flavour}, #1) did not stop within 300 ms and was abandoned`,
+        'first accept resolved',
+        `error: an error escaped payload 'stubborn' (${flavour}, #1), which had been abandoned: Error: late throw of an abandoned payload`,
+        'second accept resolved',
+        '',
+      ]);
+    },
+    30_000,
+  );
+});
