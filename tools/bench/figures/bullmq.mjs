@@ -38,12 +38,33 @@ async function startRedis() {
 async function startWorkers(mode, path, queue, count) {
   const script = fileURLToPath(workerUrl('bullmq-worker.mjs'));
   const children = Array.from({ length: count }, () => spawn(process.execPath, [script, mode, path, queue], { stdio: 'inherit' }));
+  const stop = () =>
+    Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            // A worker whose close() hangs (a job that never finishes) must not hang the bench.
+            const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => (clearTimeout(kill), resolve()));
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
   const probe = new Queue(queue, { connection: { path } });
-  while ((await probe.getWorkersCount()) < count) await sleep(50);
-  await probe.close();
-  return async () => {
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));
-  };
+  try {
+    const end = Date.now() + 60_000;
+    while ((await probe.getWorkersCount()) < count) {
+      if (Date.now() > end) throw new Error(`the bullmq figure's ${count} ${mode} worker processes did not start within 60 s`);
+      await sleep(50);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    await probe.close();
+  }
+  return stop;
 }
 
 /** Run `count` calls of `one()` with `inFlight` at a time; jobs per second. */
@@ -65,13 +86,31 @@ async function raw(path, queue, workers, count) {
   const stop = await startWorkers('raw', path, queue, workers);
   const jobs = new Queue(queue, { connection: { path } });
   const events = new QueueEvents(queue, { connection: { path } });
-  // waitUntilFinished() listens on both for every job in flight.
-  jobs.setMaxListeners(inFlight * 4);
-  events.setMaxListeners(inFlight * 4);
+  // One listener for all jobs in flight, each waiting by its id, as a caller that awaits many
+  // results would write it (job.waitUntilFinished() adds two listeners per job, and here lost
+  // a finish now and then, hanging the figure).
+  const waiting = new Map();
+  const settle = (jobId, outcome) => {
+    const waiter = waiting.get(jobId);
+    waiting.delete(jobId);
+    waiter?.(outcome);
+  };
+  events.on('completed', ({ jobId, returnvalue }) =>
+    settle(jobId, { value: typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue }),
+  );
+  events.on('failed', ({ jobId, failedReason }) => settle(jobId, { error: new Error(failedReason) }));
   await events.waitUntilReady();
   const options = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } };
+  const one = async (value) => {
+    const jobId = `job-${value}`;
+    const outcome = new Promise((resolve) => waiting.set(jobId, resolve));
+    await jobs.add('echo', { value }, { ...options, jobId });
+    const { value: result, error } = await outcome;
+    if (error) throw error;
+    return result;
+  };
   try {
-    return await rate(count, async (value) => (await jobs.add('echo', { value }, options)).waitUntilFinished(events));
+    return await rate(count, one);
   } finally {
     await Promise.all([jobs.close(), events.close()]);
     await stop();

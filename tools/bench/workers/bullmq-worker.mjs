@@ -10,7 +10,11 @@ const [mode, path, queue] = process.argv.slice(2);
 const concurrency = 8;
 if (mode === 'raw') {
   const worker = new Worker(queue, async (job) => job.data.value, { connection: { path }, concurrency });
-  process.once('SIGTERM', () => void worker.close().then(() => process.exit(0)));
+  process.once('SIGTERM', () => {
+    // close() waits for the jobs it runs; one that never ends must not keep the process.
+    setTimeout(() => process.exit(0), 5_000).unref();
+    void worker.close().finally(() => process.exit(0));
+  });
 } else {
   runtime.configure({ logger: silentLogger });
   runtime.adopt(serveQueue({ queue, connection: { path }, concurrency, flavour: asyncio, tasks: { echo: async (value) => value } }));
