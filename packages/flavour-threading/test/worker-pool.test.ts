@@ -2,15 +2,26 @@ import { describe, expect, it } from '@jest/globals';
 import { threading } from '@cobald/flavour-threading';
 import { context, directRunner, quietRunner, until } from './support.js';
 
-/** Counts the payloads in flight in slot 0 and the most ever in slot 1; holds for `ms`. */
+/**
+ * Counts the payloads in flight in slot 0 and the most ever in slot 1; holds until two were in
+ * flight at once (at most 20 s: a second thread may start slowly on a loaded machine, and the
+ * first must not be through the queue by then), then for `ms`.
+ */
 function tracked(shared: SharedArrayBuffer, ms: number): number {
   const cells = new Int32Array(shared);
   const now = Atomics.add(cells, 0, 1) + 1;
   let peak = Atomics.load(cells, 1);
   while (now > peak) {
     const seen = Atomics.compareExchange(cells, 1, peak, now);
-    if (seen === peak) break;
+    if (seen === peak) {
+      Atomics.notify(cells, 1);
+      break;
+    }
     peak = seen;
+  }
+  const deadline = Date.now() + 20_000;
+  for (let seen = Atomics.load(cells, 1); seen < 2 && Date.now() < deadline; seen = Atomics.load(cells, 1)) {
+    Atomics.wait(cells, 1, seen, 50);
   }
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   Atomics.sub(cells, 0, 1);
