@@ -3,23 +3,13 @@
  * the worker aborts the running job's signal and withdraws the waiting one, which never runs.
  * Caller and worker are processes of their own.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { installTimeout } from '@cobald/test-support';
+import { expect, it } from '@jest/globals';
 import { Queue } from 'bullmq';
 import { spawn } from 'node:child_process';
-import { fixture, killWorkers, markOf, marksIn, startRedis, startWorker, waitFor, type RedisServer } from './support.js';
+import { fixture, markOf, marksIn, redisForFile, startWorker, waitFor } from './support.js';
 
-let redis: RedisServer;
+const redis = redisForFile();
 const queue = 'caller-gone';
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, installTimeout + 60_000);
-
-afterAll(async () => {
-  await killWorkers();
-  await redis?.stop();
-});
 
 it("after the caller's lease, its running job's signal aborts and its waiting job is withdrawn", async () => {
   const marks = marksIn(redis);

@@ -3,24 +3,14 @@
  * job is withdrawn (it never runs); while the job runs on a worker, the task's `currentSignal()`
  * aborts there and the job does not run again. The worker is a daemon of its own.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { installTimeout } from '@cobald/test-support';
+import { expect, it } from '@jest/globals';
 import { isCancellation } from '@cobald/kernel';
 import { asyncio } from '@cobald/flavour-asyncio';
 import { bullmq } from '@cobald/flavour-bullmq';
 import { Queue } from 'bullmq';
-import { callerRunner, killWorkers, markOf, marksIn, startRedis, startWorker, waitFor, type RedisServer } from './support.js';
+import { callerRunner, markOf, marksIn, redisForFile, startWorker, waitFor } from './support.js';
 
-let redis: RedisServer;
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, installTimeout + 60_000);
-
-afterAll(async () => {
-  await killWorkers();
-  await redis?.stop();
-});
+const redis = redisForFile();
 
 it('with no worker, execute() waits; cancelled (the runtime stops), it rejects and the waiting job is withdrawn', async () => {
   const queue = 'nobody-serves';

@@ -3,22 +3,12 @@
  * with `JobLost` instead of waiting for ever, and the caller and the worker go on with Redis
  * once it is back.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { installTimeout } from '@cobald/test-support';
+import { expect, it } from '@jest/globals';
 import { bullmq, JobLost } from '@cobald/flavour-bullmq';
-import { callerRunner, killWorkers, markOf, marksIn, startRedis, startWorker, waitFor, type RedisServer } from './support.js';
+import { callerRunner, markOf, marksIn, redisForFile, startWorker, waitFor } from './support.js';
 
-let redis: RedisServer;
+const redis = redisForFile();
 const queue = 'restarted';
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, installTimeout + 60_000);
-
-afterAll(async () => {
-  await killWorkers();
-  await redis?.stop();
-});
 
 it('jobs lost with Redis reject with JobLost; executes after it came back succeed', async () => {
   const marks = marksIn(redis);

@@ -3,24 +3,14 @@
  * cancellation, and none of the jobs runs when a worker comes later, whether the caller removed
  * it from Redis in time or left it (with its cancel key, and its heartbeat saying 'gone').
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { isCancellation } from '@cobald/kernel';
-import { installTimeout } from '@cobald/test-support';
 import { bullmq } from '@cobald/flavour-bullmq';
 import { Queue } from 'bullmq';
-import { callerRunner, killWorkers, markOf, marksIn, startRedis, startWorker, waitFor, type RedisServer } from './support.js';
+import { callerRunner, markOf, marksIn, redisForFile, startWorker, waitFor } from './support.js';
 
-let redis: RedisServer;
+const redis = redisForFile();
 const queue = 'queued-at-shutdown';
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, installTimeout + 60_000);
-
-afterAll(async () => {
-  await killWorkers();
-  await redis?.stop();
-});
 
 it('withdraws 2000 waiting jobs: all executes reject as cancelled and none runs later', async () => {
   const count = 2000;

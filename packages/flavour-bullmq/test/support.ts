@@ -2,7 +2,8 @@
  * What the tests share: a redis-server of their own, worker daemons run with `cobald run` as
  * child processes, a caller runner, and the files tasks leave behind (tasks.mjs).
  */
-import { testRunner } from '@cobald/test-support';
+import { afterAll, beforeAll } from '@jest/globals';
+import { installTimeout, testRunner } from '@cobald/test-support';
 import { Queue } from 'bullmq';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -11,7 +12,25 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RedisServer } from './redis-server.js';
 
+import { startRedis } from './redis-server.js';
+
 export { startRedis, type RedisServer } from './redis-server.js';
+
+/**
+ * The redis-server of one test file: started (installed first when missing) before its tests,
+ * stopped after them, with the worker daemons they started.
+ */
+export function redisForFile(): RedisServer {
+  const server = {} as RedisServer;
+  beforeAll(async () => {
+    Object.assign(server, await startRedis());
+  }, installTimeout + 60_000);
+  afterAll(async () => {
+    await killWorkers();
+    if ('stop' in server) await server.stop();
+  });
+  return server;
+}
 
 const cli = fileURLToPath(new URL('../../daemon/dist/cli.js', import.meta.url));
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

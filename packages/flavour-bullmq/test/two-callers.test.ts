@@ -2,23 +2,13 @@
  * Two callers share a queue: each gets its own values, and one that stops (cancelling its
  * jobs) touches none of the other's. The second caller is a process of its own.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { installTimeout } from '@cobald/test-support';
+import { expect, it } from '@jest/globals';
 import { bullmq } from '@cobald/flavour-bullmq';
 import { spawn } from 'node:child_process';
-import { callerRunner, fixture, killWorkers, marksIn, startRedis, startWorker, type RedisServer } from './support.js';
+import { callerRunner, fixture, marksIn, redisForFile, startWorker } from './support.js';
 
-let redis: RedisServer;
+const redis = redisForFile();
 const queue = 'shared';
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, installTimeout + 60_000);
-
-afterAll(async () => {
-  await killWorkers();
-  await redis?.stop();
-});
 
 it('each caller gets its own values; one stopping cancels only its own jobs', async () => {
   const marks = marksIn(redis);

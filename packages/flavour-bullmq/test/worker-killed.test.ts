@@ -3,24 +3,14 @@
  * job to the other worker, and the caller gets the value from there. Two worker daemons, the
  * caller in the test's process.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { installTimeout } from '@cobald/test-support';
+import { expect, it } from '@jest/globals';
 import { bullmq } from '@cobald/flavour-bullmq';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callerRunner, killWorkers, markOf, marksIn, startRedis, startWorker, waitFor, type RedisServer } from './support.js';
+import { callerRunner, markOf, marksIn, redisForFile, startWorker, waitFor } from './support.js';
 
-let redis: RedisServer;
+const redis = redisForFile();
 const queue = 'worker-killed';
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, installTimeout + 60_000);
-
-afterAll(async () => {
-  await killWorkers();
-  await redis?.stop();
-});
 
 it('the value arrives from another worker', async () => {
   const marks = marksIn(redis);

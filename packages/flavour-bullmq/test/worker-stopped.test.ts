@@ -3,25 +3,15 @@
  * back to the queue (not failed, not counted as an attempt), the daemon exits 0, and the caller
  * gets the value from the other worker. Two worker daemons, the caller in the test's process.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { installTimeout } from '@cobald/test-support';
+import { expect, it } from '@jest/globals';
 import { bullmq } from '@cobald/flavour-bullmq';
 import { Queue } from 'bullmq';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callerRunner, killWorkers, markOf, marksIn, startRedis, startWorker, waitFor, type RedisServer } from './support.js';
+import { callerRunner, markOf, marksIn, redisForFile, startWorker, waitFor } from './support.js';
 
-let redis: RedisServer;
+const redis = redisForFile();
 const queue = 'worker-stopped';
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, installTimeout + 60_000);
-
-afterAll(async () => {
-  await killWorkers();
-  await redis?.stop();
-});
 
 it('the job goes back to the queue and its value arrives from another worker; the daemon exits 0', async () => {
   const marks = marksIn(redis);
