@@ -9,6 +9,7 @@
  * explains each figure and baseline.
  */
 import { spawn } from 'node:child_process';
+import { killOwned, spawnOwned } from './figures/support.mjs';
 import { cpus, availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,13 @@ if (nodeMajor !== undefined) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 } else {
+  // However the bench ends, the processes it started end with it.
+  process.on('exit', killOwned);
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ])
+    process.on(signal, () => process.exit(code));
   await measureAll();
 }
 
@@ -96,7 +104,7 @@ async function alternating(tasks, { iterations, warmup, hooks }) {
 function child(name) {
   return new Promise((resolve, reject) => {
     const args = ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), '--child', name, ...(short ? ['--short'] : [])];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawnOwned(process.execPath, args, { stdout: 'pipe' });
     let out = '';
     proc.stdout.on('data', (chunk) => (out += chunk));
     proc.on('error', reject);
@@ -113,7 +121,7 @@ async function measureAll() {
   for (const figure of figures) {
     if (only && !only.has(figure.id)) continue;
     if (!json) process.stderr.write(`  ${figure.id} ...\n`);
-    const result = await figure.measure(context);
+    const result = await withinLimit(figure, figure.measure(context));
     for (const row of Array.isArray(result) ? result : [result]) {
       const { ours, baseline } = row;
       // ratio: how many times better ours is (or worse, below 1) for "higher is better";
@@ -142,6 +150,24 @@ async function measureAll() {
   } else {
     process.stdout.write(formatTable(rows, machine));
   }
+}
+
+/**
+ * A figure that has not finished after `limit` seconds hangs: say which, and exit (70) rather than
+ * wait forever. The limits are many times what each takes on a busy machine.
+ */
+function withinLimit(figure, measuring) {
+  const limit = short ? 180 : 1800;
+  let timer;
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`figure '${figure.id}' did not finish within ${limit} s`)), limit * 1000);
+  });
+  return Promise.race([measuring, expired])
+    .catch((error) => {
+      console.error(`bench: ${error.stack ?? error}`);
+      process.exit(70);
+    })
+    .finally(() => clearTimeout(timer));
 }
 
 function cpuModel() {

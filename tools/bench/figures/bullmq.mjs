@@ -5,7 +5,6 @@
  * both with 32 executes in flight. The main row uses two worker processes; the others give the
  * throughput with 1, 2 and 4. A redis-server of the figure's own runs on a unix socket.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, QueueEvents } from 'bullmq';
 import { bullmq } from '@cobald/flavour-bullmq';
-import { start, workerUrl } from './support.mjs';
+import { spawnOwned, start, workerUrl } from './support.mjs';
 
 const inFlight = 32;
 
@@ -22,8 +21,18 @@ async function startRedis() {
   if (!existsSync(binary)) throw new Error('the bullmq figure needs redis-server: apt-get install redis-server');
   const dir = mkdtempSync(join(tmpdir(), 'cobald-bench-redis-'));
   const path = join(dir, 'redis.sock');
-  const child = spawn(binary, ['--port', '0', '--unixsocket', path, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  while (!existsSync(path)) await sleep(20);
+  const child = spawnOwned(binary, ['--port', '0', '--unixsocket', path, '--save', '', '--appendonly', 'no', '--dir', dir]);
+  const end = Date.now() + 10_000;
+  while (!existsSync(path)) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > end) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(
+        `the bullmq figure's redis-server did not open ${path} within 10 s (it exited with ${child.exitCode ?? child.signalCode ?? 'nothing yet'})`,
+      );
+    }
+    await sleep(20);
+  }
   await sleep(100);
   return {
     path,
@@ -37,7 +46,7 @@ async function startRedis() {
 /** `count` worker processes of `mode` serving `queue`; resolves once BullMQ lists them all. */
 async function startWorkers(mode, path, queue, count) {
   const script = fileURLToPath(workerUrl('bullmq-worker.mjs'));
-  const children = Array.from({ length: count }, () => spawn(process.execPath, [script, mode, path, queue], { stdio: 'inherit' }));
+  const children = Array.from({ length: count }, () => spawnOwned(process.execPath, [script, mode, path, queue]));
   const stop = () =>
     Promise.all(
       children.map(
@@ -85,7 +94,11 @@ async function rate(count, one) {
 async function raw(path, queue, workers, count) {
   const stop = await startWorkers('raw', path, queue, workers);
   const jobs = new Queue(queue, { connection: { path } });
-  const events = new QueueEvents(queue, { connection: { path } });
+  // From the stream's start: the queue is this figure's own and new. With the default ('$', the
+  // newest event at the first read), the events written between waitUntilReady() and that first
+  // read are lost, and a job whose completion falls there hangs the figure (seen in CI). The
+  // flavour's caller reads from the newest event it saw before adding jobs, for the same reason.
+  const events = new QueueEvents(queue, { connection: { path }, lastEventId: '0-0' });
   // One listener for all jobs in flight, each waiting by its id, as a caller that awaits many
   // results would write it (job.waitUntilFinished() adds two listeners per job, and here lost
   // a finish now and then, hanging the figure).
@@ -125,8 +138,7 @@ async function flavour(path, queue, workers, count) {
     await state.runner.execute({ queue, task: 'echo' }, { flavour: bullmq, args: [0] });
     return await rate(count, (value) => state.runner.execute({ queue, task: 'echo' }, { flavour: bullmq, args: [value] }));
   } finally {
-    await state.stop();
-    await stop();
+    await state.stop().finally(stop);
   }
 }
 

@@ -3,6 +3,7 @@
  * reading. Throughputs are payloads or calls per second (higher is better), shutdowns are
  * milliseconds and heap figures bytes per payload (lower is better).
  */
+import { spawn } from 'node:child_process';
 import { setImmediate as immediate } from 'node:timers/promises';
 import { ServiceRunner, silentLogger } from '@cobald/kernel';
 
@@ -66,4 +67,26 @@ export async function heap() {
     globalThis.gc();
   }
   return process.memoryUsage().heapUsed;
+}
+
+const owned = new Set();
+
+/**
+ * A child process of the bench's own, which must not outlive it: its stderr is passed on, its
+ * stdout dropped (or a pipe to read, with `{ stdout: 'pipe' }`), and the pipes are the bench's, so that a child left behind cannot hold open the
+ * output of whoever runs the bench (a test waiting for it to end would wait forever). Its stdin
+ * is a pipe too: a child that reads it learns of the bench's end, however it ends, by its EOF.
+ * `killOwned()` kills the ones still running.
+ */
+export function spawnOwned(command, args, { stdout = 'ignore' } = {}) {
+  const child = spawn(command, args, { stdio: ['pipe', stdout, 'pipe'] });
+  child.stderr.pipe(process.stderr, { end: false });
+  owned.add(child);
+  child.once('exit', () => owned.delete(child));
+  return child;
+}
+
+/** Kill every child of spawnOwned() still running; synchronous, so that it works in an 'exit' handler. */
+export function killOwned() {
+  for (const child of owned) child.kill('SIGKILL');
 }

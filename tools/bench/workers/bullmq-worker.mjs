@@ -1,6 +1,7 @@
 // A worker process of the bullmq figure: `raw` serves the queue with a BullMQ Worker that
 // returns each job's value; `flavour` with serveQueue() on the process-wide runtime, whose task
-// returns it. Both take 8 jobs at once; both stop on SIGTERM.
+// returns it. Both take 8 jobs at once; both stop on SIGTERM, and at once when the bench that
+// started them ends, however it ends (their stdin, a pipe from it, reaches its end).
 import { Worker } from 'bullmq';
 import { runtime, silentLogger } from '@cobald/kernel';
 import { asyncio } from '@cobald/flavour-asyncio';
@@ -8,6 +9,10 @@ import { serveQueue } from '@cobald/flavour-bullmq';
 
 const [mode, path, queue] = process.argv.slice(2);
 const concurrency = 8;
+process.stdin
+  .on('end', () => process.exit(0))
+  .resume()
+  .unref();
 if (mode === 'raw') {
   const worker = new Worker(queue, async (job) => job.data.value, { connection: { path }, concurrency });
   process.once('SIGTERM', () => {
