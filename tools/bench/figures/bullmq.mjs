@@ -100,8 +100,7 @@ async function raw(path, queue, workers, count) {
   // flavour's caller reads from the newest event it saw before adding jobs, for the same reason.
   const events = new QueueEvents(queue, { connection: { path }, lastEventId: '0-0' });
   // One listener for all jobs in flight, each waiting by its id, as a caller that awaits many
-  // results would write it (job.waitUntilFinished() adds two listeners per job, and here lost
-  // a finish now and then, hanging the figure).
+  // results would write it (job.waitUntilFinished() adds two listeners per job).
   const waiting = new Map();
   const settle = (jobId, outcome) => {
     const waiter = waiting.get(jobId);
