@@ -2,8 +2,9 @@
  * The worker's side: one BullMQ `Worker` per served queue. Each job runs as a payload of the
  * worker's runtime (a {@link JobRun}, see job-run.ts), under the server in `tree()`. Before a job
  * starts, and while it runs, the server checks that its caller is still there (its heartbeat key)
- * and has not cancelled it (a key, and a pub/sub message it listens to); either stops the job
- * through `worker.cancelJob()`, and the job fails without a retry. When the server itself stops,
+ * and has not cancelled it (a key, and a pub/sub message it listens to); either stops the job's
+ * task, and the job fails without a retry. The check before a job starts is one `MGET` for all the
+ * jobs that start in the same turn of the event loop. When the server itself stops,
  * it hands its running jobs back to the queue (`job.moveToWait()`), so another worker runs them.
  */
 import { RunnerStopping, isCancellation, type Flavour, type Logger } from '@cobald/kernel';
@@ -18,7 +19,6 @@ import { callerKey, cancelChannel, cancelKey, gone, type JobData, type JobResult
 import type { ServePayload } from './serve-queue.js';
 
 const host = hostname();
-const stopReasons = new Set<StopReason>(['cancelled', 'orphaned', 'lost']);
 
 /**
  * How a job was stopped before it ended, by the server (a stop of the runtime is none of these):
@@ -45,6 +45,13 @@ export class QueueServer {
   #stopping = false;
   #checking = false;
   #checkedAt = 0;
+  /** The jobs waiting for their check before they start (see #check). */
+  readonly #checks: {
+    readonly jobId: string;
+    readonly caller: string;
+    readonly resolve: (values: readonly [string | null, string | null]) => void;
+    readonly reject: (error: unknown) => void;
+  }[] = [];
 
   readonly #flavour: Flavour;
 
@@ -74,7 +81,10 @@ export class QueueServer {
     try {
       await this.#subscriber.subscribe(cancelChannel(prefix));
       if (signal.aborted) return;
-      const worker = new Worker(queue, (job: Job, token?: string, jobSignal?: AbortSignal) => this.#process(job, token!, jobSignal), {
+      // A processor of two parameters: BullMQ makes an AbortController per job only for one that
+      // takes its third (the job's signal, aborted by `worker.cancelJob()`); this server stops
+      // its jobs itself (#stop), so that controller would be work per job for nothing.
+      const worker = new Worker(queue, (job: Job, token?: string) => this.#process(job, token!), {
         connection: bullmqConnection(redis),
         prefix,
         concurrency,
@@ -112,8 +122,8 @@ export class QueueServer {
     await Promise.allSettled([this.#commands?.quit(), this.#subscriber?.quit()]);
   }
 
-  async #process(job: Job, token: string, jobSignal: AbortSignal | undefined): Promise<JobResult> {
-    const { queue, tasks, runner, flavour, prefix } = this.#payload;
+  async #process(job: Job, token: string): Promise<JobResult> {
+    const { queue, tasks, runner, flavour } = this.#payload;
     const task = job.name;
     const data = job.data as JobData;
     const payload = tasks.get(task);
@@ -123,18 +133,8 @@ export class QueueServer {
     const run = new JobRun(job, token, runner, { payload, flavour, name: task }, this.#flavour);
     this.#running.set(job.id!, run);
     try {
-      jobSignal?.addEventListener(
-        'abort',
-        () => run.stop(stopReasons.has(jobSignal.reason as StopReason) ? (jobSignal.reason as StopReason) : 'cancelled'),
-        {
-          once: true,
-        },
-      );
-      const [cancelledFlag, heartbeat] = await Promise.all([
-        this.#commands!.exists(cancelKey(prefix, job.id!)),
-        this.#commands!.get(callerKey(prefix, data.caller)),
-      ]);
-      if (cancelledFlag) run.stop('cancelled');
+      const [cancelledFlag, heartbeat] = await this.#check(job.id!, data.caller);
+      if (cancelledFlag !== null) run.stop('cancelled');
       else if (heartbeat === gone) run.stop('orphaned');
       // A caller that has just come back (Redis restarted) may not have beaten yet: only a job
       // older than its lease is withdrawn for a missing heartbeat.
@@ -147,6 +147,36 @@ export class QueueServer {
       return this.#settle(run, outcome);
     } finally {
       this.#running.delete(job.id!);
+    }
+  }
+
+  /**
+   * The job's cancel key and its caller's heartbeat, read before the job starts: one `MGET` for
+   * all the jobs that ask in the same turn of the event loop (BullMQ hands a worker several jobs
+   * at once), so that the check costs one command and one write, not two of each per job.
+   */
+  #check(jobId: string, caller: string): Promise<readonly [string | null, string | null]> {
+    return new Promise((resolve, reject) => {
+      this.#checks.push({ jobId, caller, resolve, reject });
+      if (this.#checks.length === 1) setImmediate(() => void this.#sendChecks());
+    });
+  }
+
+  async #sendChecks(): Promise<void> {
+    const batch = this.#checks.splice(0);
+    const { prefix } = this.#payload;
+    const keys = new Map<string, number>();
+    const slot = (key: string): number => {
+      let index = keys.get(key);
+      if (index === undefined) keys.set(key, (index = keys.size));
+      return index;
+    };
+    const wanted = batch.map(({ jobId, caller }) => [slot(cancelKey(prefix, jobId)), slot(callerKey(prefix, caller))] as const);
+    try {
+      const values = await this.#commands!.mget([...keys.keys()]);
+      batch.forEach(({ resolve }, i) => resolve([values[wanted[i]![0]] ?? null, values[wanted[i]![1]] ?? null]));
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
     }
   }
 
@@ -186,9 +216,7 @@ export class QueueServer {
   /** Stop a running job of this worker, for its caller. */
   #stop(jobId: string, reason: StopReason): void {
     const run = this.#running.get(jobId);
-    if (!run) return;
-    this.#worker?.cancelJob(jobId, reason);
-    run.stop(reason);
+    run?.stop(reason);
   }
 
   /**
