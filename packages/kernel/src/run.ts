@@ -10,7 +10,7 @@ import { endTrace, takeTrace } from './instrumentation.js';
 import { PayloadNode, currentPayloadNode } from './node.js';
 import { loadedFlavour, type PayloadRequest } from './payload-request.js';
 import type { Session } from './session.js';
-import { endExecutes, runEnded, runSupervisor, stoppedBy } from './supervisor.js';
+import { endExecutes, lateFailure, runEnded, runSupervisor, stoppedBy } from './supervisor.js';
 import { stopBound, supervisorFlavour } from './supervisor-spec.js';
 
 const ignore = (): void => {};
@@ -65,6 +65,7 @@ export function executeOn(session: Session, flavour: Flavour, item: PayloadReque
       },
       (error: unknown) => {
         endTrace(trace, true, error);
+        lateFailure(session, node, run, error);
         if (node.runs !== run) return;
         if (node.escaped || !stoppedBy(node, error)) {
           ended(session, node, 'failed');

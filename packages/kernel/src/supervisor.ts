@@ -64,6 +64,20 @@ export function stoppedBy(node: PayloadNode, error: unknown): boolean {
 
 const ignore = (): void => {};
 
+/**
+ * The run `run` of `node` settled with `error` after it was abandoned (it did not stop within
+ * its time; `abandon()` moved `node.runs` on). Its outcome changes nothing any more, but a real
+ * failure is logged, as an error that escapes an abandoned payload is: nothing is lost silently.
+ * An end by its stop (its signal's `AbortError`, a cancellation) is the stop arriving late.
+ */
+export function lateFailure(host: SupervisorHost, node: PayloadNode, run: number, error: unknown): void {
+  if (run === node.runs || isCancellation(error) || isAbortError(error) || isRunnerStopping(error)) return;
+  host.logger.error(
+    { err: error, payload: info(node) },
+    `${describe(node)}, abandoned when it did not stop in time, failed later: ${describeValue(error)}`,
+  );
+}
+
 /** How logs name a node: a supervisor's child by its supervisor too. */
 function describe(node: PayloadNode): string {
   const { parent } = node;
@@ -397,6 +411,7 @@ export class Supervisor implements SupervisorRun {
       },
       (error: unknown) => {
         endTrace(trace, true, error);
+        lateFailure(this.#host, node, run, error);
         this.#ended(node, run, !stoppedBy(node, error), error);
       },
     );

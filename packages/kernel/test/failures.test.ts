@@ -47,6 +47,53 @@ describe('failures found from outside', () => {
     expect(Date.now() - started).toBeLessThan(30_000); // far below the grace period it would have waited
   });
 
+  it('a failure that an abandoned payload reports after its time to stop is logged, not lost', async () => {
+    for (const kind of ['adopt', 'execute'] as const) {
+      const { runner, logged } = testRunner({ gracePeriod: 50 });
+      const late = deferred<void>();
+      const accepting = runner.accept();
+      await runner.whenRunning();
+      const payload = async function stubborn() {
+        await late.promise;
+        throw new Error('failed after it was abandoned');
+      };
+      if (kind === 'adopt') runner.adopt(payload, { flavour: scoped });
+      else runner.execute(payload, { flavour: scoped }).catch(() => {});
+      await new Promise((resolve) => setImmediate(resolve));
+      await runner.shutdown();
+      await accepting;
+      late.resolve();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const errors = logged.filter(({ level }) => level === 'error').map(({ msg }) => msg);
+      expect(errors).toEqual([
+        expect.stringMatching(
+          /^payload 'stubborn' \(inline-scoped, #\d+\), abandoned when it did not stop in time, failed later: Error: failed after it was abandoned$/,
+        ),
+      ]);
+    }
+  });
+
+  it('an abandoned payload that ends later by its signal (an AbortError) is not reported again', async () => {
+    const { runner, logged } = testRunner({ gracePeriod: 50 });
+    const late = deferred<void>();
+    const accepting = runner.accept();
+    await runner.whenRunning();
+    runner.adopt(
+      async function slow() {
+        const signal = currentSignal();
+        await late.promise;
+        signal.throwIfAborted();
+      },
+      { flavour: scoped },
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    await runner.shutdown();
+    await accepting;
+    late.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(logged.filter(({ level }) => level === 'error')).toEqual([]);
+  });
+
   it('an execute() whose payload is abandoned on shutdown rejects with PayloadAbandoned, a cancellation', async () => {
     const { runner, warnings } = testRunner({ gracePeriod: 50 });
     const accepting = runner.accept();
