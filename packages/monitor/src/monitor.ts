@@ -73,6 +73,7 @@ const loopDelayWindow = 5;
  * await monitor.close(); // or, on Node 24+: `await using monitor = await attachMonitor(runtime)`
  */
 export async function attachMonitor(runner: MonitoredRunner, options: MonitorOptions = {}): Promise<Monitor> {
+  checkRunner(runner);
   const { host = '127.0.0.1', port = 0, token, loopDelayLimit = 5000, defaultMetrics = true } = checkOptions(options);
   const assets = await loadAssets();
   const streams = new EventStreams();
@@ -161,9 +162,28 @@ export async function attachMonitor(runner: MonitoredRunner, options: MonitorOpt
   };
 }
 
+const knownOptions = ['host', 'port', 'token', 'loopDelayLimit', 'defaultMetrics'];
+
+/** A runner is anything with `tree()` and `running`: a missing one would fail every request with a 500. */
+function checkRunner(runner: MonitoredRunner): void {
+  if (typeof (runner as Partial<MonitoredRunner> | null | undefined)?.tree !== 'function') {
+    const got = runner === null ? 'null' : typeof runner;
+    throw new TypeError(`attachMonitor() needs a runner (runtime or a ServiceRunner) with tree() and running, got ${got}`);
+  }
+}
+
 function checkOptions(options: MonitorOptions): MonitorOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('the options must be an object');
-  const { host, port, token, loopDelayLimit } = options;
+  // A misspelt option (`prot: 9464`) would otherwise leave the monitor on a port nobody asked for.
+  for (const key of Object.keys(options)) {
+    if (!knownOptions.includes(key)) {
+      throw new TypeError(`attachMonitor() has no option '${key}': it takes ${knownOptions.map((known) => `'${known}'`).join(', ')}`);
+    }
+  }
+  const { host, port, token, loopDelayLimit, defaultMetrics } = options;
+  if (defaultMetrics !== undefined && typeof defaultMetrics !== 'boolean') {
+    throw new TypeError(`'defaultMetrics' must be true or false, got ${String(defaultMetrics)}`);
+  }
   if (host !== undefined && (typeof host !== 'string' || host === ''))
     throw new TypeError(`'host' must be a non-empty string, got ${String(host)}`);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {

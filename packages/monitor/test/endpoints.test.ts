@@ -194,6 +194,21 @@ describe('the endpoints', () => {
     await expect(attachMonitor(runner, { host: '' })).rejects.toThrow(/'host'/);
     await expect(attachMonitor(runner, { token: ' ' })).rejects.toThrow(/'token'/);
     await expect(attachMonitor(runner, { loopDelayLimit: 0 })).rejects.toThrow(/'loopDelayLimit'/);
+    await expect(attachMonitor(runner, { defaultMetrics: 'no' as unknown as boolean })).rejects.toThrow(/'defaultMetrics'/);
+    // A misspelt option would otherwise leave the monitor on a port nobody asked for.
+    await expect(attachMonitor(runner, { prot: 9464 } as object)).rejects.toThrow(
+      new TypeError("attachMonitor() has no option 'prot': it takes 'host', 'port', 'token', 'loopDelayLimit', 'defaultMetrics'"),
+    );
+  });
+
+  it('refuses what is not a runner with a TypeError, instead of serving a 500 on every request', async () => {
+    for (const runner of [undefined, null, 5, {}, { tree: 1 }]) {
+      await expect(attachMonitor(runner as never)).rejects.toThrow(
+        new TypeError(
+          `attachMonitor() needs a runner (runtime or a ServiceRunner) with tree() and running, got ${runner === null ? 'null' : typeof runner}`,
+        ),
+      );
+    }
   });
 
   it('rejects when the port is taken', async () => {
