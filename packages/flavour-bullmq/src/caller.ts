@@ -16,6 +16,7 @@ import { JobFailed, JobLost, RemoteTaskFailed, UnknownTask, parseFailure, rebuil
 import { bullmqConnection } from './connection.js';
 import { notJson } from './json-value.js';
 import { QueueStatsReporter } from './queue-stats.js';
+import { RedisOutageLog } from './redis-outage.js';
 import { alive, callerKey, cancelChannel, cancelKey, gone, type JobData, type JobResult } from './keys.js';
 import type { QueueTask } from './queue-task.js';
 
@@ -84,7 +85,7 @@ export class Caller {
   constructor(options: CallerOptions) {
     this.#options = options;
     this.#redis = new Redis(options.redis);
-    this.#redis.on('error', (error: Error) => options.logger.warn({ err: error }, `bullmq caller: Redis: ${error.message}`));
+    new RedisOutageLog(options.logger, 'bullmq caller').watch(this.#redis);
     // After a reconnect (Redis restarted), the heartbeat comes back at once, and every job
     // waited for is looked for: events may have been missed, or the jobs lost.
     let connected = false;
@@ -212,7 +213,10 @@ export class Caller {
     if (!client) {
       const { redis, prefix, logger } = this.#options;
       const queue = new Queue(name, { connection: bullmqConnection(redis), prefix });
-      queue.on('error', (error: Error) => logger.warn({ err: error }, `bullmq caller: queue '${name}': ${error.message}`));
+      const label = `bullmq caller: queue '${name}'`;
+      new RedisOutageLog(logger, label).watchBullmq(queue, queue.getBackend().client, (error) =>
+        logger.warn({ err: error }, `${label}: ${error.message}`),
+      );
       const made: QueueClient = { queue, events: undefined, ready: Promise.resolve() };
       made.ready = Promise.all([queue.waitUntilReady(), this.#listen(name)]).then(([, events]) => {
         made.events = events;
@@ -228,7 +232,11 @@ export class Caller {
     const { redis, prefix } = this.#options;
     const newest = (await this.#redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
     const events = new QueueEvents(name, { connection: bullmqConnection(redis), prefix, lastEventId: newest });
-    events.on('error', (error: Error) => this.#options.logger.warn({ err: error }, `bullmq caller: events of '${name}': ${error.message}`));
+    const { logger } = this.#options;
+    const label = `bullmq caller: events of '${name}'`;
+    new RedisOutageLog(logger, label).watchBullmq(events, events.getBackend().client, (error) =>
+      logger.warn({ err: error }, `${label}: ${error.message}`),
+    );
     events.on('active', ({ jobId }) => {
       const pending = this.#pending.get(jobId);
       if (pending) pending.active = true;

@@ -15,6 +15,7 @@ import type { RemoteFailure } from './errors.js';
 import { bullmqConnection } from './connection.js';
 import { notJson } from './json-value.js';
 import { JobRun } from './job-run.js';
+import { RedisOutageLog } from './redis-outage.js';
 import { callerKey, cancelChannel, cancelKey, gone, type JobData, type JobResult } from './keys.js';
 import type { ServePayload } from './serve-queue.js';
 
@@ -72,9 +73,8 @@ export class QueueServer {
     const { queue, redis, prefix, concurrency, lockDuration, stalledInterval } = this.#payload;
     this.#commands = new Redis(redis);
     this.#subscriber = new Redis(redis);
-    for (const client of [this.#commands, this.#subscriber]) {
-      client.on('error', (error: Error) => this.#logger.warn({ err: error, queue }, `bullmq worker: Redis: ${error.message}`));
-    }
+    new RedisOutageLog(this.#logger, `bullmq worker of '${queue}' (commands)`, { queue }).watch(this.#commands);
+    new RedisOutageLog(this.#logger, `bullmq worker of '${queue}' (cancels)`, { queue }).watch(this.#subscriber);
     this.#subscriber.on('message', (_channel: string, jobIds: string) => {
       for (const jobId of jobIds.split(' ')) this.#stop(jobId, 'cancelled');
     });
@@ -93,15 +93,19 @@ export class QueueServer {
         ...(stalledInterval === undefined ? {} : { stalledInterval }),
       });
       this.#worker = worker;
-      worker.on('error', (error: Error) => {
-        const unlocked = /^could not renew lock for job (\S+)$/.exec(error.message)?.[1];
-        const run = unlocked === undefined ? undefined : this.#running.get(unlocked);
-        // A job handed back has no lock to renew; any other job whose lock is gone is no longer
-        // this worker's: its task stops, rather than hold a slot for a job nobody waits for here.
-        if (run?.handedBack) return;
-        if (run) this.#stop(unlocked!, 'lost');
-        this.#logger.warn({ err: error, queue }, `bullmq worker of '${queue}': ${error.message}`);
-      });
+      new RedisOutageLog(this.#logger, `bullmq worker of '${queue}'`, { queue }).watchBullmq(
+        worker,
+        worker.getBackend().client,
+        (error) => {
+          const unlocked = /^could not renew lock for job (\S+)$/.exec(error.message)?.[1];
+          const run = unlocked === undefined ? undefined : this.#running.get(unlocked);
+          // A job handed back has no lock to renew; any other job whose lock is gone is no longer
+          // this worker's: its task stops, rather than hold a slot for a job nobody waits for here.
+          if (run?.handedBack) return;
+          if (run) this.#stop(unlocked!, 'lost');
+          this.#logger.warn({ err: error, queue }, `bullmq worker of '${queue}': ${error.message}`);
+        },
+      );
       this.#leaseTimer = setInterval(() => void this.#checkCallers(), 250);
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     } finally {

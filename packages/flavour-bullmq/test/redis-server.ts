@@ -18,8 +18,8 @@ export interface RedisServer {
   readonly dir: string;
   /** Stop it and remove its folder. */
   stop(): Promise<void>;
-  /** Stop it and start it again on the same socket, empty (nothing is persisted). */
-  restart(): Promise<void>;
+  /** Stop it and start it again on the same socket, empty (nothing is persisted), after `downFor` ms. */
+  restart(downFor?: number): Promise<void>;
 }
 
 /** Start a redis-server, installing Debian's when it is missing (or saying how to). */
@@ -35,8 +35,9 @@ export async function startRedis(): Promise<RedisServer> {
       await kill(child);
       rmSync(dir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(downFor = 0) {
       await kill(child);
+      if (downFor > 0) await delay(downFor);
       child = await launch(binary, path, dir);
     },
   };
