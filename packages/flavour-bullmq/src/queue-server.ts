@@ -150,7 +150,9 @@ export class QueueServer {
       const outcome = await run.start(data.args);
       return this.#settle(run, outcome);
     } finally {
-      this.#running.delete(job.id!);
+      // After a lost lock the same job may have been fetched again, here, and run anew: an old
+      // run that ends late must not drop the entry of the run that replaced it.
+      if (this.#running.get(job.id!) === run) this.#running.delete(job.id!);
     }
   }
 
