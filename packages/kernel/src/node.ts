@@ -8,6 +8,7 @@ import { CancelScope, currentScope } from './cancellation.js';
 import type { CancelReason, PayloadInfo } from './errors.js';
 import type { RunContext, RunKind } from './flavour.js';
 import type { PayloadTrace } from './instrumentation.js';
+import type { LiveLink, LiveNodes } from './live-nodes.js';
 import type { RestartPolicy } from './supervision-options.js';
 import type { Child, Strategy } from './supervisor-spec.js';
 
@@ -48,7 +49,7 @@ export const nextPayloadId = (): number => ++lastId;
  * restart policy): one object per execute, not two. A payload that may run again gets a scope
  * per run instead (`scope`), so that an error that escaped an earlier run can be told apart.
  */
-export class PayloadNode extends CancelScope implements RunContext {
+export class PayloadNode extends CancelScope implements RunContext, LiveLink<PayloadNode> {
   state: NodeState = 'running';
   /** When its current run started, in milliseconds since the epoch. */
   startedAt = Date.now();
@@ -87,6 +88,9 @@ export class PayloadNode extends CancelScope implements RunContext {
   /** For a child of a supervisor made by `supervisor()`: its spec and its place among its siblings. */
   child: Child | undefined = undefined;
   index = 0;
+  liveIn: LiveNodes<PayloadNode> | undefined = undefined;
+  livePrev: PayloadNode | undefined = undefined;
+  liveNext: PayloadNode | undefined = undefined;
 
   constructor(
     readonly id: number,

@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import { CancelScope } from './cancellation.js';
 import { PayloadFailure, UncaughtFailure, describeValue, type PayloadInfo } from './errors.js';
 import { beginTrace, payloadChannel, publishRuntime } from './instrumentation.js';
+import { LiveNodes } from './live-nodes.js';
 import { PayloadNode, info } from './node.js';
 import { Supervisor, abandonNode, cancel, escapeExecute, stopWithin, type SupervisorHost } from './supervisor.js';
 import { snapshot, type PayloadSnapshot } from './tree.js';
@@ -37,7 +38,7 @@ export class Session implements SupervisorHost {
   /** The root of the supervision tree: a top-level adopt is its child. */
   readonly root: Supervisor;
   /** Every node of the top level and every execute, until it ended: what a stop waits for. */
-  readonly live = new Set<PayloadNode>();
+  readonly live = new LiveNodes<PayloadNode>();
   /** Resolves when someone asks the session to stop. */
   readonly stopRequested: Promise<void>;
   /** Resolves when the session has ended, whatever its outcome. */
