@@ -167,7 +167,12 @@ export class ServiceRunner implements Acceptor, AsyncDisposable {
 
   async #executeWhenReady(session: Session, item: PayloadRequest): Promise<unknown> {
     const flavour = await loadedFlavour(item);
-    if (session.state === 'starting') await session.prepare(flavour);
+    if (session.state === 'starting') {
+      await session.prepare(flavour);
+      // Not before the runtime is running and the payloads queued before accept() have started,
+      // as the 'running' event says. If it ends before that, executeOn() refuses the execute.
+      await session.whenRunning.catch(() => {});
+    }
     return executeOn(session, flavour, item);
   }
 

@@ -50,6 +50,27 @@ describe('diagnostics channels', () => {
     ]);
   });
 
+  it('runs an execute called right after accept() once the runtime runs and its queued payloads started', async () => {
+    const events: string[] = [];
+    const onRuntime = (event: unknown) => events.push(`runtime ${(event as RuntimeEvent).state}`);
+    const handlers = { start: (ctx: PayloadTrace) => events.push(`start ${ctx.name}`) };
+    const channel = tracingChannel<PayloadTrace, PayloadTrace>('cobald:payload');
+    channel.subscribe(handlers as never);
+    subscribe('cobald:runtime', onRuntime);
+    try {
+      const { runner } = testRunner();
+      runner.adopt(async function queuedBeforeAccept() {}, { flavour: inline });
+      const accepting = runner.accept();
+      await runner.execute(async function executedAfterAccept() {}, { flavour: inline });
+      await runner.shutdown();
+      await accepting;
+    } finally {
+      channel.unsubscribe(handlers as never);
+      unsubscribe('cobald:runtime', onRuntime);
+    }
+    expect(events.slice(0, 3)).toEqual(['runtime running', 'start queuedBeforeAccept', 'start executedAfterAccept']);
+  });
+
   it('begins and ends every run once: restarts, supervisor children and executes inside payloads', async () => {
     const events: string[] = [];
     const traces = new Set<PayloadTrace>();
