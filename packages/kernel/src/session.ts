@@ -267,7 +267,19 @@ export class Session implements SupervisorHost {
       if ((await stopWithin(this, node, 'shutdown', timeout, true)) === 'timeout') await abandonNode(this, node, timeout);
     }
     // Then every other node, all at once, so that a runner needs no bookkeeping of its own to
-    // find them in close().
+    // find them in close(). One timer per distinct timeout abandons what is left of its nodes
+    // then; the timers start before the runners are asked to cancel (see stopWithin()).
+    const byTimeout = new Map<number, PayloadNode[]>();
+    for (const node of live) {
+      const timeout = timeoutOf(node);
+      const group = byTimeout.get(timeout);
+      if (group) group.push(node);
+      else byTimeout.set(timeout, [node]);
+    }
+    const abandoning: Promise<void>[] = [];
+    const timers = [...byTimeout]
+      .filter(([timeout]) => timeout !== Infinity)
+      .map(([timeout, nodes]) => setTimeout(() => nodes.forEach((node) => abandoning.push(abandonNode(this, node, timeout))), timeout));
     for (const node of live) cancel(this, node, 'shutdown');
 
     const closing = [...this.#slots.values()].map(async (slot) => {
@@ -280,18 +292,6 @@ export class Session implements SupervisorHost {
       }
     });
 
-    // One timer per distinct timeout abandons what is left of its nodes then.
-    const byTimeout = new Map<number, PayloadNode[]>();
-    for (const node of live) {
-      const timeout = timeoutOf(node);
-      const group = byTimeout.get(timeout);
-      if (group) group.push(node);
-      else byTimeout.set(timeout, [node]);
-    }
-    const abandoning: Promise<void>[] = [];
-    const timers = [...byTimeout]
-      .filter(([timeout]) => timeout !== Infinity)
-      .map(([timeout, nodes]) => setTimeout(() => nodes.forEach((node) => abandoning.push(abandonNode(this, node, timeout))), timeout));
     // Every node settles or is abandoned by its timer; a runner whose close() hangs is not waited for longer.
     const longest = Math.max(gracePeriod, ...byTimeout.keys());
     await within(Promise.all([...closing, this.#whenEmpty()]), longest);

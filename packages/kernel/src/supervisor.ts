@@ -31,7 +31,7 @@ import { PayloadNode, info, nextPayloadId, type EndState, type SupervisorRun } f
 import { loadFlavour } from './registry.js';
 import { backoffDelay } from './supervision-options.js';
 import { supervisorFlavour, type Strategy, type SupervisorSpec } from './supervisor-spec.js';
-import { within } from './within.js';
+import { deadline, until } from './within.js';
 
 /** What the engine needs of the session it runs in. */
 export interface SupervisorHost {
@@ -193,8 +193,15 @@ export async function stopWithin(
   onlyIfStoppable = false,
 ): Promise<'ended' | 'timeout' | 'cannot'> {
   const run = node.runs;
-  if (!cancel(host, node, reason) && onlyIfStoppable) return 'cannot';
-  const result = await within(whenEnded(node), timeout);
+  // The time to stop starts before the flavour is asked to: a flavour that ends a payload itself
+  // at the same timeout (threading terminates its thread) then never gets ahead of the kernel,
+  // and a payload it cut short is reported abandoned, not cancelled.
+  const limit = deadline(timeout);
+  if (!cancel(host, node, reason) && onlyIfStoppable) {
+    limit.clear();
+    return 'cannot';
+  }
+  const result = await until(whenEnded(node), limit);
   return result === 'timeout' && node.runs === run ? 'timeout' : 'ended';
 }
 
@@ -241,13 +248,15 @@ export function escapeExecute(host: SupervisorHost, node: PayloadNode, error: un
   const { reject } = node;
   node.reject = undefined;
   reject?.(error);
-  cancel(host, node, 'caller-stopped', false);
+  // As in stopWithin(): the time to stop starts before the flavour is asked to stop it.
   const timeout = node.shutdownTimeout ?? host.gracePeriod;
-  if (timeout === Infinity) return;
   const run = node.runs;
-  setTimeout(() => {
-    if (node.runs === run && !node.ended) void abandonNode(host, node, timeout, ' after an error escaped it,');
-  }, timeout).unref();
+  if (timeout !== Infinity) {
+    setTimeout(() => {
+      if (node.runs === run && !node.ended) void abandonNode(host, node, timeout, ' after an error escaped it,');
+    }, timeout).unref();
+  }
+  cancel(host, node, 'caller-stopped', false);
 }
 
 function restartLater(supervisor: Supervisor, node: PayloadNode): void {

@@ -1,17 +1,39 @@
 /** Waiting for a promise at most so long. */
 import { maxTimerDelay } from './supervision-options.js';
 
+/** A timer that resolves `expired` with `'timeout'` after its delay, unless cleared first. */
+export interface Deadline {
+  readonly expired: Promise<'timeout'>;
+  clear(): void;
+}
+
+const never: Deadline = { expired: new Promise<'timeout'>(() => {}), clear: () => {} };
+
+/**
+ * A deadline `ms` milliseconds from now. `undefined`, `Infinity` or any delay longer than a timer
+ * can wait for never expires (and holds no timer).
+ */
+export function deadline(ms: number | undefined): Deadline {
+  if (ms === undefined || ms > maxTimerDelay) return never;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
+  return { expired, clear: () => clearTimeout(timer) };
+}
+
+/** Wait for `promise` until `limit` expires: its value, or `'timeout'`; the limit is cleared either way. */
+export async function until<T>(promise: Promise<T>, limit: Deadline): Promise<T | 'timeout'> {
+  try {
+    return await Promise.race([promise, limit.expired]);
+  } finally {
+    limit.clear();
+  }
+}
+
 /**
  * Wait for `promise` at most `ms` milliseconds: its value, or `'timeout'`. `undefined`,
  * `Infinity` or any delay longer than a timer can wait for waits as long as it takes.
  */
-export async function within<T>(promise: Promise<T>, ms: number | undefined): Promise<T | 'timeout'> {
+export function within<T>(promise: Promise<T>, ms: number | undefined): Promise<T | 'timeout'> {
   if (ms === undefined || ms > maxTimerDelay) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return until(promise, deadline(ms));
 }

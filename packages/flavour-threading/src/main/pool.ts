@@ -26,9 +26,9 @@
  * 6. Stopping a run: one not begun leaves the queue (or is revoked) and settles as cancelled;
  *    one running has its signal aborted and its grace period to return, then its thread is
  *    terminated, and it settles as cancelled once the thread has exited. Under a ServiceRunner
- *    the kernel has abandoned it by then (with a warning): the kernel starts its abandon timer in
- *    the same turn as it asks the runner to cancel, with the same timeout, so its timer fires
- *    in the same pass as the thread's grace timer, before the thread's exit can be reported.
+ *    the kernel has abandoned it by then (with a warning): the kernel starts its abandon timer
+ *    before it asks the runner to cancel, with the same timeout, so its timer fires first,
+ *    before the thread's exit can be reported (kernel/test/cut-short.test.ts).
  * 7. Closing: queued runs are cancelled, running ones stopped as in 6, idle threads terminated;
  *    a thread that cannot be terminated (blocked in a synchronous call) is reported, and cannot
  *    keep the process from exiting (stuck-threads.ts).
