@@ -5,7 +5,7 @@
  * the warning, however the two timers fall on the clock.
  */
 import { describe, expect, it } from '@jest/globals';
-import { cancelled, defineFlavour, supervisor, type PayloadTypes, type RunContext } from '@cobald/kernel';
+import { cancelled, defineFlavour, supervisor, type PayloadTypes, type RunContext, type ServiceRunner } from '@cobald/kernel';
 import { testRunner } from './support/runner.js';
 
 interface CutTypes extends PayloadTypes {
@@ -50,19 +50,20 @@ const cutting = defineFlavour<CutTypes>({
 
 const ignoresItsStop = () => new Promise(() => {});
 
-async function runs(name: string): Promise<void> {
-  while (!events.includes(`run ${name}`)) await new Promise((resolve) => setTimeout(resolve, 1));
+/** Accept, stop once the payload 'stubborn' runs, and check that the runner was asked to cancel it. */
+async function stopOnceRunning(runner: ServiceRunner): Promise<void> {
+  const accepting = runner.accept();
+  while (!events.includes('run stubborn')) await new Promise((resolve) => setTimeout(resolve, 1));
+  await runner.shutdown();
+  await accepting;
+  expect(events.splice(0).slice(0, 2)).toEqual(['run stubborn', 'cancel stubborn']);
 }
 
 describe('a payload its flavour cut short when its time to stop was up', () => {
   it('is abandoned, with the warning, when the runtime stops under it', async () => {
     const { runner, messages } = testRunner({ gracePeriod: 5000 });
     runner.adopt(ignoresItsStop, { flavour: cutting, name: 'stubborn', shutdownTimeout: 40 });
-    const accepting = runner.accept();
-    await runs('stubborn');
-    await runner.shutdown();
-    await accepting;
-    expect(events.splice(0).slice(0, 2)).toEqual(['run stubborn', 'cancel stubborn']);
+    await stopOnceRunning(runner);
     expect(messages).toEqual([
       expect.stringMatching(/^payload 'stubborn' \(cuts-short, #\d+\) did not stop within 40 ms and was abandoned$/),
     ]);
@@ -73,11 +74,7 @@ describe('a payload its flavour cut short when its time to stop was up', () => {
     runner.adopt(
       supervisor({ name: 'sup', children: [{ name: 'stubborn', payload: ignoresItsStop, flavour: cutting, shutdownTimeout: 40 }] }),
     );
-    const accepting = runner.accept();
-    await runs('stubborn');
-    await runner.shutdown();
-    await accepting;
-    expect(events.splice(0).slice(0, 2)).toEqual(['run stubborn', 'cancel stubborn']);
+    await stopOnceRunning(runner);
     expect(messages).toEqual([
       expect.stringMatching(/^child 'stubborn' \(cuts-short, #\d+\) of supervisor 'sup' did not stop within 40 ms and was abandoned$/),
     ]);
