@@ -57,17 +57,20 @@ describe('a worker thread that dies around its payload', () => {
       // The payload answers at once, leaving a timer that throws soon after; its thread is
       // retired (not clean), and whether the timer fires before the thread is gone is a race, as
       // is whether it fires before the answer (then it is the run's own failure). Run until the
-      // timer fires after the answer once: that crash must be logged, naming the payload.
-      for (let i = 0; i < 200 && !logged.some(({ msg }) => msg.includes('crashed its worker thread')); i++) {
+      // timer fires after the answer once: that crash must be logged, naming the payload. How
+      // long a thread takes to go differs between Node lines and with the machine's load, so
+      // the timer's delay goes through 1 to 12 ms, for at most 40 s.
+      const end = Date.now() + 40_000;
+      for (let i = 0; Date.now() < end && !logged.some(({ msg }) => msg.includes('crashed its worker thread')); i++) {
         const result = await runner
           .execute(
-            function leavesATimer() {
+            function leavesATimer(delay: number) {
               setTimeout(() => {
                 throw new Error('thrown by a timer left behind');
-              }, 3);
+              }, delay);
               return 'answered';
             },
-            { flavour: threading },
+            { flavour: threading, args: [1 + (i % 12)] },
           )
           .catch((err: unknown) => err);
         if (result !== 'answered') {
