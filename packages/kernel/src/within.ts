@@ -1,13 +1,14 @@
 /** Waiting for a promise at most so long. */
 import { maxTimerDelay } from './supervision-options.js';
 
-/** A timer that resolves `expired` with `'timeout'` after its delay, unless cleared first. */
+/** A timer that resolves `expired` with `'timeout'` after its delay, unless cleared first; no `expired` if it never does. */
 export interface Deadline {
-  readonly expired: Promise<'timeout'>;
+  readonly expired: Promise<'timeout'> | undefined;
   clear(): void;
 }
 
-const never: Deadline = { expired: new Promise<'timeout'>(() => {}), clear: () => {} };
+// No shared promise that never settles: every race against one would leave a reaction on it for good.
+const never: Deadline = { expired: undefined, clear: () => {} };
 
 /**
  * A deadline `ms` milliseconds from now. `undefined`, `Infinity` or any delay longer than a timer
@@ -22,6 +23,7 @@ export function deadline(ms: number | undefined): Deadline {
 
 /** Wait for `promise` until `limit` expires: its value, or `'timeout'`; the limit is cleared either way. */
 export async function until<T>(promise: Promise<T>, limit: Deadline): Promise<T | 'timeout'> {
+  if (!limit.expired) return promise;
   try {
     return await Promise.race([promise, limit.expired]);
   } finally {
@@ -34,6 +36,5 @@ export async function until<T>(promise: Promise<T>, limit: Deadline): Promise<T 
  * `Infinity` or any delay longer than a timer can wait for waits as long as it takes.
  */
 export function within<T>(promise: Promise<T>, ms: number | undefined): Promise<T | 'timeout'> {
-  if (ms === undefined || ms > maxTimerDelay) return promise;
   return until(promise, deadline(ms));
 }
