@@ -22,11 +22,18 @@ async function startRedis() {
   const dir = mkdtempSync(join(tmpdir(), 'cobald-bench-redis-'));
   const path = join(dir, 'redis.sock');
   const child = spawnOwned(binary, ['--port', '0', '--unixsocket', path, '--save', '', '--appendonly', 'no', '--dir', dir]);
+  // Also when the bench ends without stop() (a figure given up on, a signal): killOwned() ends redis-server then.
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', remove);
+  const stop = () => {
+    child.kill('SIGKILL');
+    remove();
+    process.off('exit', remove);
+  };
   const end = Date.now() + 10_000;
   while (!existsSync(path)) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > end) {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      stop();
       throw new Error(
         `the bullmq figure's redis-server did not open ${path} within 10 s (it exited with ${child.exitCode ?? child.signalCode ?? 'nothing yet'})`,
       );
@@ -34,13 +41,7 @@ async function startRedis() {
     await sleep(20);
   }
   await sleep(100);
-  return {
-    path,
-    stop() {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { path, stop };
 }
 
 /** `count` worker processes of `mode` serving `queue`; resolves once BullMQ lists them all. */
